@@ -1,0 +1,4 @@
+"""cell-clustering
+"""
+
+__version__ = "0.1"

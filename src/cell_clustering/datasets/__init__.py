@@ -1,0 +1,17 @@
+"""Kedro datasets that kedro-datasets does not provide."""
+
+from cell_clustering.datasets.numpy_dataset import NumpyDataset
+from cell_clustering.datasets.optional_csv_dataset import OptionalCSVDataset
+from cell_clustering.datasets.optional_partitioned_dataset import (
+    OptionalPartitionedDataset,
+)
+from cell_clustering.datasets.tiff_dataset import TiffDataset
+from cell_clustering.datasets.torch_checkpoint_dataset import TorchCheckpointDataset
+
+__all__ = [
+    "NumpyDataset",
+    "OptionalCSVDataset",
+    "OptionalPartitionedDataset",
+    "TiffDataset",
+    "TorchCheckpointDataset",
+]

@@ -1,0 +1,76 @@
+"""Helpers shared by the per-field nodes: keys, conditions, loading with clear errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+Partitions = Mapping[str, Callable[[], Any]]
+
+NO_IMAGES_MESSAGE = (
+    "No raw images found. Put your fields in data/01_raw/images/<condition>/<field>.tif "
+    "(one sub-folder per cell line, e.g. control/, Rac1/), or make the demo data with "
+    "`kedro run --pipelines=demo_data`."
+)
+
+
+class FieldError(ValueError):
+    """A field that cannot be processed; the message names the field and the fix."""
+
+
+def condition_of(field: str) -> str:
+    """The condition (cell line) of a field is the name of its sub-folder."""
+    return field.split("/", 1)[0] if "/" in field else "unknown"
+
+
+def require_partitions(partitions: Partitions, message: str = NO_IMAGES_MESSAGE) -> list[str]:
+    """Sorted partition keys; raises with ``message`` when there are none."""
+    if not partitions:
+        raise FileNotFoundError(message)
+    return sorted(partitions)
+
+
+def as_single_channel(
+    image: np.ndarray, field: str, channel: int | None = None, channel_axis: int = -1
+) -> np.ndarray:
+    """Return a 2-D float32 view of ``image``, picking ``channel`` when it has several.
+
+    Raises ``FieldError`` naming the field for empty, constant or all-NaN images and
+    for stacks where a single 2-D field is expected.
+    """
+    image = np.asarray(image)
+    if image.ndim == 3 and channel is not None:
+        image = np.take(image, channel, axis=channel_axis)
+    elif image.ndim == 3 and image.shape[channel_axis] == 1:
+        image = np.squeeze(image, axis=channel_axis)
+    if image.ndim != 2:
+        raise FieldError(
+            f"Field '{field}' has shape {image.shape}; a 2-D single-channel image is "
+            "expected. For a multi-channel or RGB image set `channel` (and "
+            "`channel_axis`) in parameters_preprocessing.yml; split z-stacks or time "
+            "series into one file per field."
+        )
+    if image.size == 0:
+        raise FieldError(f"Field '{field}' is empty (shape {image.shape}).")
+    if not np.issubdtype(image.dtype, np.number) or np.issubdtype(image.dtype, np.complexfloating):
+        raise FieldError(f"Field '{field}' has dtype {image.dtype}; a real-valued image is expected.")
+    image = image.astype(np.float32, copy=False)
+    finite = np.isfinite(image)
+    if not finite.any():
+        raise FieldError(f"Field '{field}' holds no finite value (all NaN or inf).")
+    if not finite.all():
+        # A few dead pixels should not lose a field: fill them with the median.
+        image = np.where(finite, image, np.median(image[finite])).astype(np.float32)
+    if float(image.max()) == float(image.min()):
+        raise FieldError(f"Field '{field}' is constant ({image.flat[0]}): nothing to analyse.")
+    return image
+
+
+def load_partition(partitions: Partitions, field: str) -> Any:
+    """Call a lazy partition loader; errors from the loader already name the file."""
+    return partitions[field]()

@@ -1,0 +1,24 @@
+"""Wiring of the ``modelling`` pipeline."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from cell_clustering.pipelines.modelling.nodes import encode_patches, train_model
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                train_model,
+                inputs=["patches", "params:modelling"],
+                outputs=["trained_model", "training_history"],
+                name="train_model",
+            ),
+            node(
+                encode_patches,
+                inputs=["trained_model", "patches"],
+                outputs="latents",
+                name="encode_patches",
+            ),
+        ]
+    )

@@ -1,0 +1,208 @@
+"""Nodes of the ``preprocessing`` pipeline.
+
+The per-image steps live in :mod:`cell_clustering.preprocessing`; these nodes apply
+them to every field of a partitioned dataset, one field at a time, and return lazy
+partitions (callables) so that no more than one field is in memory while saving.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cell_clustering import preprocessing as steps
+from cell_clustering.fields import (
+    FieldError,
+    Partitions,
+    as_single_channel,
+    condition_of,
+    require_partitions,
+)
+
+logger = logging.getLogger(__name__)
+
+FIELD_TABLE_COLUMNS = [
+    "field", "condition", "status", "rows", "cols", "angle_deg", "angle_confidence",
+    "n_edge_pixels", "low_confidence", "foreground_fraction", "density_bin",
+    "clahe_clip_limit", "clahe_kernel_size", "tv_weight",
+]
+
+
+def _density_bin(fraction: float, bins: list[dict[str, Any]]) -> dict[str, Any]:
+    for density_bin in bins:
+        if fraction <= density_bin["max_foreground"]:
+            return density_bin
+    return bins[-1]
+
+
+def measure_fields(raw_images: Partitions, params: dict[str, Any]) -> pd.DataFrame:
+    """Groove angle, confidence, density and the parameters chosen for every field.
+
+    A field that cannot be read or is not a usable 2-D image gets ``status`` set to
+    ``"skipped: <reason>"`` and a warning naming it; the other fields go on. If no field
+    is usable the run stops with the reasons.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per field, columns ``FIELD_TABLE_COLUMNS``.
+    """
+    rows = []
+    for field in require_partitions(raw_images):
+        record: dict[str, Any] = dict.fromkeys(FIELD_TABLE_COLUMNS)
+        record.update(field=field, condition=condition_of(field))
+        try:
+            image = as_single_channel(
+                raw_images[field](), field, params.get("channel"), params.get("channel_axis", -1)
+            )
+        except Exception as error:  # one bad file must not stop the others
+            record["status"] = f"skipped: {error}"
+            logger.warning("Skipping field '%s': %s", field, error)
+            rows.append(record)
+            continue
+        angle_params = {k: v for k, v in params["angle"].items() if k != "min_confidence"}
+        groove = steps.detect_groove_angle(image, **angle_params)
+        if groove.n_edge_pixels == 0:
+            logger.warning(
+                "No groove line found in field '%s'; using the fallback angle %.1f°.",
+                field, groove.angle_deg,
+            )
+        fraction = steps.foreground_fraction(image)
+        density_bin = _density_bin(fraction, params["density_bins"])
+        record.update(
+            status="ok",
+            rows=image.shape[0],
+            cols=image.shape[1],
+            angle_deg=round(groove.angle_deg, 4),
+            angle_confidence=round(groove.confidence, 4),
+            n_edge_pixels=groove.n_edge_pixels,
+            low_confidence=groove.confidence < params["angle"]["min_confidence"],
+            foreground_fraction=round(fraction, 5),
+            density_bin=density_bin["name"],
+            clahe_clip_limit=density_bin["clahe_clip_limit"],
+            clahe_kernel_size=density_bin["clahe_kernel_size"],
+            tv_weight=density_bin["tv_weight"],
+        )
+        rows.append(record)
+    table = pd.DataFrame(rows, columns=FIELD_TABLE_COLUMNS)
+    if not (table["status"] == "ok").any():
+        raise FieldError(
+            "No usable field among the raw images:\n"
+            + "\n".join(f"  {r.field}: {r.status}" for r in table.itertuples())
+        )
+    return table
+
+
+def preprocess_image(image: np.ndarray, field: pd.Series, params: dict[str, Any]) -> np.ndarray:
+    """Apply the enabled steps to one field with the choices recorded for it.
+
+    Parameters
+    ----------
+    image : (rows, cols) ndarray, any real dtype
+    field : pandas.Series
+        The field's row of the field table (angle, density bin parameters).
+    params : dict
+        ``preprocessing`` parameters.
+
+    Returns
+    -------
+    (rows', cols') float32 ndarray in [0, 1]
+    """
+    image = as_single_channel(image, field["field"], params.get("channel"), params.get("channel_axis", -1))
+    if params["rotation"]["enabled"]:
+        image = steps.rotate_image(
+            image,
+            field["angle_deg"],
+            border_mode=params["rotation"]["border_mode"],
+            crop_to_valid=params["rotation"]["crop_to_valid"],
+        )
+    if params["clahe"]["enabled"]:
+        image = steps.apply_clahe(
+            image,
+            clip_limit=field["clahe_clip_limit"],
+            kernel_size=int(field["clahe_kernel_size"]),
+            saturation_percentile=params["clahe"]["saturation_percentile"],
+        )
+    if params["normalise"]["enabled"]:
+        image = steps.normalise(image)
+    if params["clip"]["enabled"]:
+        image = steps.clip_percentiles(
+            image, params["clip"]["low_percentile"], params["clip"]["high_percentile"]
+        )
+    if params["denoise"]["enabled"]:
+        image = steps.denoise_tv(image, weight=field["tv_weight"])
+    return steps.normalise(image) if image.min() < 0 or image.max() > 1 else image
+
+
+def _usable(field_table: pd.DataFrame) -> pd.DataFrame:
+    return field_table[field_table["status"] == "ok"].set_index("field", drop=False)
+
+
+def preprocess_fields(
+    raw_images: Partitions, field_table: pd.DataFrame, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Lazy partitions of preprocessed float32 fields, one per usable field."""
+    def preprocess(field: str, row: pd.Series) -> np.ndarray:
+        return preprocess_image(raw_images[field](), row, params)
+
+    return {field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}
+
+
+def rotate_masks(
+    raw_masks: Partitions, field_table: pd.DataFrame, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Lazy partitions of ground-truth masks rotated exactly like their fields.
+
+    Fields without a mask are left out; an empty result is normal for user data.
+    """
+    usable = _usable(field_table)
+
+    def rotate(field: str, angle: float) -> np.ndarray:
+        labels = np.asarray(raw_masks[field]())
+        if labels.shape[:2] != (usable.at[field, "rows"], usable.at[field, "cols"]):
+            raise FieldError(
+                f"Mask of field '{field}' has shape {labels.shape}, its image "
+                f"({usable.at[field, 'rows']}, {usable.at[field, 'cols']})."
+            )
+        if not params["rotation"]["enabled"]:
+            return labels
+        return steps.rotate_labels(labels, angle, crop_to_valid=params["rotation"]["crop_to_valid"])
+
+    return {
+        field: partial(rotate, field, usable.at[field, "angle_deg"])
+        for field in sorted(set(raw_masks) & set(usable.index))
+    }
+
+
+def compare_angles(field_table: pd.DataFrame, ground_truth: pd.DataFrame) -> pd.DataFrame:
+    """Add ``true_angle_deg`` and ``angle_error_deg`` where a ground truth exists."""
+    table = field_table.copy()
+    if ground_truth.empty or "angle_deg" not in ground_truth:
+        table["true_angle_deg"] = np.nan
+        table["angle_error_deg"] = np.nan
+        return table
+    truth = ground_truth.set_index("field")["angle_deg"]
+    table["true_angle_deg"] = table["field"].map(truth)
+    # Orientations are defined modulo 180°.
+    difference = (table["angle_deg"] - table["true_angle_deg"] + 90.0) % 180.0 - 90.0
+    table["angle_error_deg"] = difference.abs().round(4)
+    return table
+
+
+def summarise_preprocessing(field_table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """MLflow metrics: angle error (where known), fields used and skipped."""
+    usable = field_table["status"] == "ok"
+    metrics = {
+        "n_fields": float(usable.sum()),
+        "n_skipped": float((~usable).sum()),
+        "mean_angle_confidence": float(field_table.loc[usable, "angle_confidence"].mean()),
+    }
+    errors = field_table["angle_error_deg"].dropna()
+    if len(errors):
+        metrics["median_angle_error_deg"] = float(errors.median())
+        metrics["max_angle_error_deg"] = float(errors.max())
+    return {name: {"value": value, "step": 0} for name, value in metrics.items()}

@@ -1,0 +1,48 @@
+"""Wiring of the ``preprocessing`` pipeline."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from cell_clustering.pipelines.preprocessing.nodes import (
+    compare_angles,
+    measure_fields,
+    preprocess_fields,
+    rotate_masks,
+    summarise_preprocessing,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                measure_fields,
+                inputs=["raw_images", "params:preprocessing"],
+                outputs="measured_fields",
+                name="measure_fields",
+            ),
+            node(
+                compare_angles,
+                inputs=["measured_fields", "demo_fields"],
+                outputs="field_table",
+                name="compare_angles_with_truth",
+            ),
+            node(
+                preprocess_fields,
+                inputs=["raw_images", "field_table", "params:preprocessing"],
+                outputs="preprocessed_images",
+                name="preprocess_fields",
+            ),
+            node(
+                rotate_masks,
+                inputs=["raw_masks", "field_table", "params:preprocessing"],
+                outputs="rotated_masks",
+                name="rotate_ground_truth_masks",
+            ),
+            node(
+                summarise_preprocessing,
+                inputs="field_table",
+                outputs="preprocessing_metrics",
+                name="summarise_preprocessing",
+            ),
+        ]
+    )
