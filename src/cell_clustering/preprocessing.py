@@ -189,8 +189,10 @@ def crop_valid_area(image: np.ndarray, angle_deg: float) -> np.ndarray:
         cos2 = cos * cos - sin * sin
         width = (cols * cos - rows * sin) / cos2
         height = (rows * cos - cols * sin) / cos2
-    height = int(np.floor(min(height, rows)))
-    width = int(np.floor(min(width, cols)))
+    # One pixel less on each side: bilinear samples at the exact edge mix in the fill.
+    margin = 2 if angle > 1e-6 else 0
+    height = int(np.floor(min(height, rows))) - margin
+    width = int(np.floor(min(width, cols))) - margin
     top = (rows - height) // 2
     left = (cols - width) // 2
     return image[top : top + height, left : left + width]

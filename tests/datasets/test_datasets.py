@@ -1,0 +1,103 @@
+"""Tests of the project's own Kedro datasets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from kedro.io import DatasetError, Version
+
+from cell_clustering.datasets import (
+    NumpyDataset,
+    OptionalCSVDataset,
+    OptionalPartitionedDataset,
+    TiffDataset,
+    TorchCheckpointDataset,
+)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.float32])
+def test_tiff_round_trip_keeps_values_and_dtype(tmp_path, dtype):
+    rng = np.random.default_rng(0)
+    data = (rng.uniform(0, 200, size=(17, 23))).astype(dtype)
+    dataset = TiffDataset(filepath=str(tmp_path / "field.tif"))
+    dataset.save(data)
+    loaded = dataset.load()
+    assert loaded.dtype == dtype
+    np.testing.assert_array_equal(loaded, data)
+
+
+def test_tiff_same_array_gives_same_bytes(tmp_path):
+    data = np.arange(64, dtype=np.uint16).reshape(8, 8)
+    first, second = tmp_path / "a.tif", tmp_path / "b.tif"
+    TiffDataset(filepath=str(first)).save(data)
+    TiffDataset(filepath=str(second)).save(data)
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_tiff_corrupt_file_error_names_the_file(tmp_path):
+    path = tmp_path / "control" / "broken.tif"
+    path.parent.mkdir()
+    path.write_bytes(b"this is not a tiff")
+    with pytest.raises(DatasetError, match="broken.tif"):
+        TiffDataset(filepath=str(path)).load()
+
+
+def test_tiff_refuses_empty_image(tmp_path):
+    with pytest.raises(DatasetError, match="empty"):
+        TiffDataset(filepath=str(tmp_path / "e.tif")).save(np.zeros((0, 5), dtype=np.uint8))
+
+
+def test_tiff_versioned_save_never_overwrites(tmp_path):
+    path = str(tmp_path / "out.tif")
+    TiffDataset(filepath=path, version=Version(None, "2026-01-01T00.00.00.000Z")).save(np.ones((2, 2), np.uint8))
+    TiffDataset(filepath=path, version=Version(None, "2026-01-02T00.00.00.000Z")).save(np.zeros((2, 2), np.uint8))
+    versions = sorted(p.name for p in (tmp_path / "out.tif").iterdir())
+    assert versions == ["2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"]
+    # The latest version is what loads by default.
+    assert TiffDataset(filepath=path, version=Version(None, None)).load().max() == 0
+
+
+def test_numpy_dataset_round_trip_and_refuses_objects(tmp_path):
+    data = np.random.default_rng(1).normal(size=(5, 1, 4, 4)).astype(np.float32)
+    dataset = NumpyDataset(filepath=str(tmp_path / "patches.npy"))
+    dataset.save(data)
+    np.testing.assert_array_equal(dataset.load(), data)
+    with pytest.raises(DatasetError, match="numeric"):
+        dataset.save(np.array([{"a": 1}], dtype=object))
+
+
+def test_optional_partitioned_dataset_is_empty_when_folder_missing(tmp_path):
+    dataset = OptionalPartitionedDataset(
+        path=str(tmp_path / "nothing"), dataset="cell_clustering.datasets.TiffDataset", filename_suffix=".tif"
+    )
+    assert dataset.load() == {}
+
+
+def test_optional_partitioned_dataset_lists_condition_folders(tmp_path):
+    dataset = OptionalPartitionedDataset(
+        path=str(tmp_path / "images"), dataset="cell_clustering.datasets.TiffDataset", filename_suffix=".tif"
+    )
+    dataset.save({"control/f1": np.ones((3, 3), np.uint16), "Rac1/f2": np.zeros((3, 3), np.uint16)})
+    loaded = dataset.load()
+    assert sorted(loaded) == ["Rac1/f2", "control/f1"]
+    assert loaded["control/f1"]().sum() == 9
+
+
+def test_optional_csv_dataset_absent_is_empty(tmp_path):
+    assert OptionalCSVDataset(filepath=str(tmp_path / "no.csv")).load().empty
+    path = tmp_path / "yes.csv"
+    pd.DataFrame({"a": [1, 2]}).to_csv(path, index=False)
+    assert OptionalCSVDataset(filepath=str(path)).load()["a"].tolist() == [1, 2]
+
+
+def test_torch_checkpoint_round_trip_with_weights_only(tmp_path):
+    state = torch.nn.Linear(3, 2).state_dict()
+    dataset = TorchCheckpointDataset(filepath=str(tmp_path / "model.pt"))
+    dataset.save({"model": "vae", "config": {"latent_dim": 2}, "state_dict": state})
+    loaded = dataset.load()
+    assert loaded["config"] == {"latent_dim": 2}
+    torch.testing.assert_close(loaded["state_dict"]["weight"], state["weight"])
+    with pytest.raises(DatasetError, match="missing"):
+        dataset.save({"state_dict": state})

@@ -1,0 +1,53 @@
+"""Tests of clustering and its metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics
+from sklearn.datasets import make_blobs
+
+from cell_clustering.clustering import hungarian_accuracy, internal_scores
+from cell_clustering.pipelines.evaluation.nodes import cluster_latents
+
+PARAMS = {"n_clusters": [3], "seed": 0, "n_init": 5, "label_column": "condition"}
+
+
+def test_hungarian_accuracy_hand_checked_case():
+    truth = np.array([0, 0, 0, 1, 1, 2, 2, 2])
+    clusters = np.array([2, 2, 1, 0, 0, 1, 1, 1])
+    # Best matching: 2→0 (2 right), 0→1 (2 right), 1→2 (3 right): 7 of 8.
+    assert hungarian_accuracy(truth, clusters) == pytest.approx(7 / 8)
+
+
+def test_well_separated_blobs_are_found_exactly():
+    latents, truth = make_blobs(n_samples=300, centers=3, cluster_std=0.5, center_box=(-20, 20), random_state=0)
+    metadata = pd.DataFrame({"field": "f", "condition": truth.astype(str), "cell_label": range(300)})
+    assignments, table, mlflow_metrics = cluster_latents(latents.astype(np.float32), metadata, PARAMS)
+    row = table.iloc[0]
+    assert row["accuracy"] == 1.0 and row["nmi"] == pytest.approx(1.0) and row["ari"] == pytest.approx(1.0)
+    assert mlflow_metrics["k3.accuracy"] == {"value": 1.0, "step": 0}
+    assert len(assignments) == 300
+
+
+def test_internal_scores_equal_scikit_learn():
+    latents, _ = make_blobs(n_samples=120, centers=4, random_state=1)
+    clusters = np.random.default_rng(0).integers(0, 4, 120)
+    scores = internal_scores(latents, clusters)
+    assert scores["silhouette"] == metrics.silhouette_score(latents, clusters)
+    assert scores["davies_bouldin"] == metrics.davies_bouldin_score(latents, clusters)
+    assert scores["calinski_harabasz"] == metrics.calinski_harabasz_score(latents, clusters)
+
+
+def test_fewer_cells_than_k_names_k_and_count():
+    metadata = pd.DataFrame({"field": "f", "condition": ["a", "b"], "cell_label": [1, 2]})
+    with pytest.raises(ValueError, match="k=3 .* 2 cells"):
+        cluster_latents(np.zeros((2, 4), np.float32), metadata, PARAMS)
+
+
+def test_single_condition_skips_label_metrics():
+    latents, _ = make_blobs(n_samples=60, centers=3, random_state=2)
+    metadata = pd.DataFrame({"field": "f", "condition": "control", "cell_label": range(60)})
+    _, table, _ = cluster_latents(latents, metadata, PARAMS)
+    assert "accuracy" not in table

@@ -1,0 +1,100 @@
+"""Tests of patch extraction and the morphology table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import draw
+
+from cell_clustering.patching import crop_pad, crop_resize, morphology_table
+from cell_clustering.pipelines.patching.nodes import extract_patches
+
+PARAMS = {"method": "crop_resize", "patch_size": 32, "margin": 2, "mask_dilation": 0,
+          "filters": {"drop_border": True, "min_area": 20, "max_area": None}}
+
+
+def field_with_two_touching_cells():
+    labels = np.zeros((120, 160), np.uint16)
+    rr, cc = draw.ellipse(60, 50, 10, 30, shape=labels.shape)
+    labels[rr, cc] = 1
+    rr, cc = draw.ellipse(60, 95, 12, 16, shape=labels.shape)
+    labels[rr, cc] = np.where(labels[rr, cc] == 0, 2, labels[rr, cc])
+    image = np.where(labels == 1, 0.5, np.where(labels == 2, 0.9, 0.1)).astype(np.float32)
+    return image, labels
+
+
+def test_crop_pad_keeps_pixel_scale():
+    image, labels = field_with_two_touching_cells()
+    patch, cropped = crop_pad(image, labels, 1, size=80)
+    assert not cropped
+    assert (patch > 0).sum() == (labels == 1).sum()
+
+
+def test_crop_pad_reports_cells_larger_than_window():
+    image, labels = field_with_two_touching_cells()
+    _, cropped = crop_pad(image, labels, 1, size=32)
+    assert cropped
+
+
+def test_crop_resize_keeps_aspect_ratio_within_one_pixel():
+    image, labels = field_with_two_touching_cells()
+    patch = crop_resize(image, labels, 1, size=64, margin=0)
+    rows, cols = np.nonzero(patch > 0)
+    height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
+    true_rows, true_cols = np.nonzero(labels == 1)
+    expected_height = (np.ptp(true_rows) + 1) * 64 / (np.ptp(true_cols) + 1)
+    assert width == 64
+    assert abs(height - expected_height) <= 1.0
+
+
+@pytest.mark.parametrize("method", ["crop_resize", "crop_pad"])
+def test_neighbours_never_leak_and_outside_is_zero(method):
+    image, labels = field_with_two_touching_cells()
+    if method == "crop_resize":
+        patch = crop_resize(image, labels, 1, size=64, margin=10, dilation=3)
+    else:
+        patch, _ = crop_pad(image, labels, 1, size=96, dilation=3)
+    # Cell 2 is 0.9 bright, cell 1 is 0.5, background 0.1: nothing above 0.5 may appear.
+    assert patch.max() <= 0.5 + 1e-6
+    assert (patch == 0).any()
+
+
+def test_morphology_angle_to_grooves():
+    labels = np.zeros((100, 100), np.uint16)
+    rr, cc = draw.ellipse(30, 50, 5, 25, shape=labels.shape)  # along the grooves
+    labels[rr, cc] = 1
+    rr, cc = draw.ellipse(70, 50, 25, 5, shape=labels.shape)  # across them
+    labels[rr, cc] = 2
+    table = morphology_table(labels.astype(np.float32), labels).set_index("cell_label")
+    assert table.loc[1, "angle_to_grooves_deg"] < 5
+    assert table.loc[2, "angle_to_grooves_deg"] > 85
+    assert table.loc[1, "aspect_ratio"] == pytest.approx(5.0, rel=0.15)
+
+
+def test_extract_patches_rows_align_with_metadata_and_are_deterministic():
+    image, labels = field_with_two_touching_cells()
+    edge = labels.copy()
+    rr, cc = draw.ellipse(5, 140, 8, 8, shape=edge.shape)
+    edge[rr, cc] = 3  # touches the border: filtered
+    images = {"control/a": lambda: image, "Rac1/b": lambda: image}
+    masks = {"control/a": lambda: edge, "Rac1/b": lambda: labels}
+    patches, metadata, cells = extract_patches(images, masks, PARAMS)
+    assert patches.shape == (4, 1, 32, 32) and patches.dtype == np.float32
+    assert metadata[["field", "cell_label"]].values.tolist() == [["Rac1/b", 1], ["Rac1/b", 2], ["control/a", 1], ["control/a", 2]]
+    assert metadata["condition"].tolist() == ["Rac1", "Rac1", "control", "control"]
+    assert cells.loc[cells["cell_label"] == 3, "filtered_by"].tolist() == ["drop_border"]
+    again, _, _ = extract_patches(images, masks, PARAMS)
+    np.testing.assert_array_equal(patches, again)
+
+
+def test_all_cells_filtered_names_the_filter():
+    image, labels = field_with_two_touching_cells()
+    params = {**PARAMS, "filters": {"drop_border": True, "min_area": 10_000, "max_area": None}}
+    with pytest.raises(ValueError, match="min_area"):
+        extract_patches({"c/a": lambda: image}, {"c/a": lambda: labels}, params)
+
+
+def test_shape_mismatch_names_the_field():
+    image, labels = field_with_two_touching_cells()
+    with pytest.raises(ValueError, match="c/a"):
+        extract_patches({"c/a": lambda: image[:50]}, {"c/a": lambda: labels}, PARAMS)

@@ -1,0 +1,85 @@
+"""End to end: the demo data and the whole default pipeline through a real KedroSession.
+
+The project's configuration is copied to a temporary folder that becomes the
+project root, so the run writes its data and its MLflow store (sqlite) there and
+never touches the developer's `data/` or `mlflow.db`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from mlflow.tracking import MlflowClient
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("project")
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", root)
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()  # bootstrap_project wants it; the package is installed
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.chdir(root)
+    bootstrap_project(root)
+    yield root
+    monkeypatch.undo()
+    mlflow.set_tracking_uri(None)
+
+
+def run(root: Path, pipeline: str | None = None) -> None:
+    with KedroSession.create(project_path=root, env="test") as session:
+        session.run(pipeline_names=[pipeline] if pipeline else None)
+
+
+def test_registry_lists_the_six_pipelines(project):
+    from kedro.framework.project import pipelines
+
+    assert {"demo_data", "preprocessing", "segmentation", "patching", "modelling", "evaluation"} <= set(pipelines)
+    default_nodes = {n.name for n in pipelines["__default__"].nodes}
+    assert {"measure_fields", "segment_fields", "extract_patches", "train_model", "cluster_latents"} <= default_nodes
+    assert "generate_demo_data" not in default_nodes
+
+
+def test_default_pipeline_without_images_says_how_to_make_them(project):
+    with pytest.raises(FileNotFoundError, match="demo_data"):
+        run(project)
+
+
+@pytest.mark.slow
+def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(project):
+    run(project, "demo_data")
+    fields = pd.read_csv(project / "data/01_raw/ground_truth/fields.csv")
+    images = sorted((project / "data/01_raw/images").glob("*/*.tif"))
+    assert len(images) == len(fields) == 5  # 1 field per condition in conf/test
+
+    run(project)
+
+    table_versions = sorted((project / "data/08_reporting/cluster_assignments.csv").iterdir())
+    assignments = pd.read_csv(table_versions[-1] / "cluster_assignments.csv")
+    patches_meta = pd.read_csv(next((project / "data/05_model_input/patch_metadata.csv").iterdir()) / "patch_metadata.csv")
+    assert len(assignments) == len(patches_meta) > 0
+    assert {"cluster_k2", "cluster_k3"} <= set(assignments.columns)
+    assert set(assignments["condition"]) <= set(fields["condition"])
+
+    field_table = pd.read_csv(next((project / "data/02_intermediate/field_table.csv").iterdir()) / "field_table.csv")
+    assert field_table["angle_error_deg"].max() < 2.0
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("cell_clustering")
+    runs = [r for r in client.search_runs([experiment.experiment_id]) if r.info.status == "FINISHED"]
+    assert len(runs) == 1  # the default run; demo_data is not tracked
+    logged = runs[0]
+    assert "clustering.k2.silhouette" in logged.data.metrics
+    assert len(client.get_metric_history(logged.info.run_id, "training.train_total")) == 1
+    assert logged.data.params["modelling.model.latent_dim"] == "4"
+    artifacts = {a.path for a in client.list_artifacts(logged.info.run_id)}
+    assert {"model", "reporting"} <= artifacts
