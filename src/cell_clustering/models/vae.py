@@ -1,0 +1,65 @@
+"""The variational autoencoder of the seed: z = μ + σ ⊙ ε, loss = L(x, x̂) + β·KL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from cell_clustering.models.losses import VAELoss, vae_loss
+from cell_clustering.models.nn import ConvDecoder, ConvEncoder
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Hyperparameters of :class:`VAE`."""
+
+    patch_size: int = 64
+    in_channels: int = 1
+    latent_dim: int = 16
+    feature_dim: int = 256
+    beta: float = 1.0
+    reconstruction: str = "bce"  # or "mse"
+
+    def __post_init__(self) -> None:
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be positive, got {self.latent_dim}.")
+        if self.reconstruction not in ("bce", "mse"):
+            raise ValueError(f"reconstruction must be 'bce' or 'mse', got '{self.reconstruction}'.")
+
+
+class VAE(nn.Module):
+    """Convolutional VAE over (N, C, S, S) patches with values in [0, 1]."""
+
+    config_class = VAEConfig
+
+    def __init__(self, config: VAEConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = ConvEncoder(config.in_channels, config.patch_size, config.feature_dim)
+        self.mu = nn.Linear(config.feature_dim, config.latent_dim)
+        self.logvar = nn.Linear(config.feature_dim, config.latent_dim)
+        self.decoder = ConvDecoder(config.latent_dim, config.in_channels, config.patch_size)
+
+    def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.encoder(images)
+        return self.mu(features), self.logvar(features)
+
+    @staticmethod
+    def reparameterise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Returns decoder logits, mu and logvar."""
+        mu, logvar = self.encode(images)
+        return self.decoder(self.reparameterise(mu, logvar)), mu, logvar
+
+    def loss(self, images: torch.Tensor) -> VAELoss:
+        logits, mu, logvar = self(images)
+        return vae_loss(logits, images, mu, logvar, self.config.beta, self.config.reconstruction)
+
+    @torch.no_grad()
+    def embed(self, images: torch.Tensor) -> torch.Tensor:
+        """Latent means: the representation that is clustered."""
+        return self.encode(images)[0]
