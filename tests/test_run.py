@@ -99,4 +99,6 @@ def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(proje
     assert len(client.get_metric_history(logged.info.run_id, "training.train_total")) == 1
     assert logged.data.params["modelling.model.latent_dim"] == "4"
     artifacts = {a.path for a in client.list_artifacts(logged.info.run_id)}
-    assert {"model", "reporting"} <= artifacts
+    assert {"model", "reporting", "figures"} <= artifacts
+    assert logged.data.metrics["preprocessing.max_angle_error_deg"] < 2.0
+    assert logged.data.metrics["preprocessing.fields_per_second"] > 0

@@ -2,10 +2,10 @@
 from the Kedro defaults. For further information, including these default values, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
-from cell_clustering.hooks import MlflowArtifactHook
+from cell_clustering.hooks import MlflowOutputsHook
 
 # Instantiated project hooks.
-HOOKS = (MlflowArtifactHook(),)
+HOOKS = (MlflowOutputsHook(),)
 
 # For example, after creating a hooks.py and defining a ProjectHooks class there, do
 # from cell_clustering.hooks import ProjectHooks

@@ -206,3 +206,34 @@ def summarise_preprocessing(field_table: pd.DataFrame) -> dict[str, dict[str, fl
         metrics["median_angle_error_deg"] = float(errors.median())
         metrics["max_angle_error_deg"] = float(errors.max())
     return {name: {"value": value, "step": 0} for name, value in metrics.items()}
+
+
+def plot_before_after(
+    raw_images: Partitions, preprocessed_images: Partitions, field_table: pd.DataFrame, params: dict[str, Any]
+) -> Any:
+    """A figure of raw (left) and preprocessed (right) fields, one row per sample field.
+
+    Samples are the first usable field of each condition, up to ``n_figure_fields``.
+    Raw fields are shown between their 1st and 99.9th percentiles so that hot pixels
+    do not hide everything else.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    usable = field_table[field_table["status"] == "ok"]
+    samples = usable.groupby("condition", sort=False).head(1)["field"].tolist()[: params["n_figure_fields"]]
+    figure, axes = plt.subplots(len(samples), 2, figsize=(8, 4 * len(samples)), squeeze=False)
+    for (raw_axis, processed_axis), field in zip(axes, samples, strict=True):
+        raw = as_single_channel(raw_images[field](), field, params.get("channel"), params.get("channel_axis", -1))
+        low, high = np.percentile(raw, [1, 99.9])
+        raw_axis.imshow(raw, cmap="gray", vmin=low, vmax=high)
+        row = usable.set_index("field").loc[field]
+        raw_axis.set_title(f"{field}: raw, grooves at {row['angle_deg']:.2f}°", fontsize=9)
+        processed_axis.imshow(preprocessed_images[field](), cmap="gray", vmin=0, vmax=1)
+        processed_axis.set_title(f"preprocessed ({row['density_bin']})", fontsize=9)
+        for axis in (raw_axis, processed_axis):
+            axis.set_axis_off()
+    figure.tight_layout()
+    return figure

@@ -5,6 +5,7 @@ from kedro.pipeline import Pipeline, node, pipeline
 from cell_clustering.pipelines.preprocessing.nodes import (
     compare_angles,
     measure_fields,
+    plot_before_after,
     preprocess_fields,
     rotate_masks,
     summarise_preprocessing,
@@ -37,6 +38,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["raw_masks", "field_table", "params:preprocessing"],
                 outputs="rotated_masks",
                 name="rotate_ground_truth_masks",
+            ),
+            node(
+                plot_before_after,
+                inputs=["raw_images", "preprocessed_images", "field_table", "params:preprocessing"],
+                outputs="preprocessing_figure",
+                name="plot_before_after",
             ),
             node(
                 summarise_preprocessing,
