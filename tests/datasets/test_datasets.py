@@ -101,3 +101,29 @@ def test_torch_checkpoint_round_trip_with_weights_only(tmp_path):
     torch.testing.assert_close(loaded["state_dict"]["weight"], state["weight"])
     with pytest.raises(DatasetError, match="missing"):
         dataset.save({"state_dict": state})
+
+
+def _versioned_folder(tmp_path, save=None, load=None):
+    from cell_clustering.datasets import VersionedPartitionedDataset
+
+    return VersionedPartitionedDataset(
+        path=str(tmp_path / "masks"), dataset="cell_clustering.datasets.TiffDataset",
+        filename_suffix=".tif", version=Version(load, save),
+    )
+
+
+def test_versioned_partitions_keep_every_run_and_load_the_latest(tmp_path):
+    assert _versioned_folder(tmp_path).load() == {}
+    _versioned_folder(tmp_path, save="2026-01-01T00.00.00.000Z").save({"control/f1": lambda: np.ones((2, 2), np.uint16)})
+    _versioned_folder(tmp_path, save="2026-01-02T00.00.00.000Z").save({"Rac1/f2": np.full((2, 2), 7, np.uint16)})
+    assert (tmp_path / "masks/2026-01-01T00.00.00.000Z/masks/control/f1.tif").exists()
+    latest = _versioned_folder(tmp_path).load()
+    assert list(latest) == ["Rac1/f2"] and latest["Rac1/f2"]().max() == 7
+    pinned = _versioned_folder(tmp_path, load="2026-01-01T00.00.00.000Z").load()
+    assert list(pinned) == ["control/f1"]
+
+
+def test_versioned_partitions_empty_save_is_the_latest_version(tmp_path):
+    _versioned_folder(tmp_path, save="2026-01-01T00.00.00.000Z").save({"c/f": np.ones((2, 2), np.uint16)})
+    _versioned_folder(tmp_path, save="2026-01-02T00.00.00.000Z").save({})
+    assert _versioned_folder(tmp_path).load() == {}

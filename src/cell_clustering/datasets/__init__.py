@@ -7,6 +7,9 @@ from cell_clustering.datasets.optional_partitioned_dataset import (
 )
 from cell_clustering.datasets.tiff_dataset import TiffDataset
 from cell_clustering.datasets.torch_checkpoint_dataset import TorchCheckpointDataset
+from cell_clustering.datasets.versioned_partitioned_dataset import (
+    VersionedPartitionedDataset,
+)
 
 __all__ = [
     "NumpyDataset",
@@ -14,4 +17,5 @@ __all__ = [
     "OptionalPartitionedDataset",
     "TiffDataset",
     "TorchCheckpointDataset",
+    "VersionedPartitionedDataset",
 ]
