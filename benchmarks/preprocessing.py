@@ -19,7 +19,10 @@ import yaml
 from skimage import exposure, feature, filters, restoration, transform
 
 from cell_clustering import preprocessing as steps
-from cell_clustering.pipelines.preprocessing.nodes import measure_fields, preprocess_fields
+from cell_clustering.pipelines.preprocessing.nodes import (
+    measure_fields,
+    preprocess_fields,
+)
 from cell_clustering.synthetic import DemoConfig, generate_field
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,9 @@ from kedro.io.core import (
     get_protocol_and_path,
 )
 
-from cell_clustering.datasets.optional_partitioned_dataset import OptionalPartitionedDataset
+from cell_clustering.datasets.optional_partitioned_dataset import (
+    OptionalPartitionedDataset,
+)
 
 
 class VersionedPartitionedDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Callable[[], Any]]]):

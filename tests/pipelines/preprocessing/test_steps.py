@@ -11,7 +11,11 @@ from skimage import draw
 
 from cell_clustering import preprocessing as steps
 from cell_clustering.fields import FieldError
-from cell_clustering.pipelines.preprocessing.nodes import compare_angles, measure_fields, preprocess_fields
+from cell_clustering.pipelines.preprocessing.nodes import (
+    compare_angles,
+    measure_fields,
+    preprocess_fields,
+)
 
 DTYPES = [np.uint8, np.uint16, np.float32, np.float64]
 

@@ -36,7 +36,7 @@ def train_model(patches: np.ndarray, params: dict[str, Any]) -> tuple[dict[str, 
     history : dict
         Per-epoch losses for MLflow (``{name: [{"step": epoch, "value": v}, ...]}``).
     """
-    from cell_clustering.training import TrainingConfig, train
+    from cell_clustering.training import TrainingConfig, seed_everything, train
 
     if patches.ndim != 4:
         raise ValueError(f"patches must be (N, C, H, W); got shape {patches.shape}.")
@@ -45,8 +45,6 @@ def train_model(patches: np.ndarray, params: dict[str, Any]) -> tuple[dict[str, 
     model_config = {**params["model"], "patch_size": int(patches.shape[-1]), "in_channels": int(patches.shape[1])}
     training_config = TrainingConfig(**params["training"])
     # Seed before building the model so the initial weights are reproducible too.
-    from cell_clustering.training import seed_everything
-
     seed_everything(training_config.seed)
     model = _build_model(params["model_type"], model_config)
     history = train(model, patches, training_config)
