@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kedro.io.core import DatasetError
 from kedro_datasets.partitions import PartitionedDataset
 
 
@@ -21,7 +22,11 @@ class OptionalPartitionedDataset(PartitionedDataset):
     def load(self) -> dict[str, Callable[[], Any]]:
         if not self._filesystem.exists(self._normalized_path):
             return {}
-        self._invalidate_caches()
-        if not self._list_partitions():
+        try:
+            return super().load()
+        except DatasetError:
+            # The parent raises when the folder lists no partition; its listing is
+            # cached, so checking costs no second scan. Any other error propagates.
+            if self._list_partitions():
+                raise
             return {}
-        return super().load()

@@ -51,6 +51,7 @@ def measure_fields(raw_images: Partitions, params: dict[str, Any]) -> pd.DataFra
     pandas.DataFrame
         One row per field, columns ``FIELD_TABLE_COLUMNS``.
     """
+    angle_params = {k: v for k, v in params["angle"].items() if k != "min_confidence"}
     rows = []
     for field in require_partitions(raw_images):
         record: dict[str, Any] = dict.fromkeys(FIELD_TABLE_COLUMNS)
@@ -64,7 +65,6 @@ def measure_fields(raw_images: Partitions, params: dict[str, Any]) -> pd.DataFra
             logger.warning("Skipping field '%s': %s", field, error)
             rows.append(record)
             continue
-        angle_params = {k: v for k, v in params["angle"].items() if k != "min_confidence"}
         groove = steps.detect_groove_angle(image, **angle_params)
         if groove.n_edge_pixels == 0:
             logger.warning(
@@ -222,14 +222,14 @@ def plot_before_after(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    usable = field_table[field_table["status"] == "ok"]
+    usable = _usable(field_table)
     samples = usable.groupby("condition", sort=False).head(1)["field"].tolist()[: params["n_figure_fields"]]
     figure, axes = plt.subplots(len(samples), 2, figsize=(8, 4 * len(samples)), squeeze=False)
     for (raw_axis, processed_axis), field in zip(axes, samples, strict=True):
         raw = as_single_channel(raw_images[field](), field, params.get("channel"), params.get("channel_axis", -1))
         low, high = np.percentile(raw, [1, 99.9])
         raw_axis.imshow(raw, cmap="gray", vmin=low, vmax=high)
-        row = usable.set_index("field").loc[field]
+        row = usable.loc[field]
         raw_axis.set_title(f"{field}: raw, grooves at {row['angle_deg']:.2f}°", fontsize=9)
         processed_axis.imshow(preprocessed_images[field](), cmap="gray", vmin=0, vmax=1)
         processed_axis.set_title(f"preprocessed ({row['density_bin']})", fontsize=9)
