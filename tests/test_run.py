@@ -53,7 +53,8 @@ def test_registry_lists_the_six_pipelines(project):
 
     assert {"demo_data", "preprocessing", "segmentation", "patching", "modelling", "evaluation"} <= set(pipelines)
     default_nodes = {n.name for n in pipelines["__default__"].nodes}
-    assert {"measure_fields", "segment_fields", "extract_patches", "train_model", "cluster_latents"} <= default_nodes
+    assert {"measure_fields", "train_cellpose", "segment_fields", "evaluate_segmentation", "extract_patches",
+            "train_model", "cluster_latents"} <= default_nodes
     assert "generate_demo_data" not in default_nodes
 
 
@@ -99,6 +100,10 @@ def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(proje
     assert len(client.get_metric_history(logged.info.run_id, "training.train_total")) == 1
     assert logged.data.params["modelling.model.latent_dim"] == "4"
     artifacts = {a.path for a in client.list_artifacts(logged.info.run_id)}
-    assert {"model", "reporting", "figures"} <= artifacts
+    assert {"model", "reporting", "figures", "cellpose"} <= artifacts
+    assert len(client.get_metric_history(logged.info.run_id, "cellpose.train_loss")) == 40
+    # Segmentation quality of the trained CPnet and of the classical baseline.
+    assert 0.0 <= logged.data.metrics["segmentation.cellpose.ap_0.5"] <= 1.0
+    assert 0.0 <= logged.data.metrics["segmentation.classical.ap_0.5"] <= 1.0
     assert logged.data.metrics["preprocessing.max_angle_error_deg"] < 2.0
     assert logged.data.metrics["preprocessing.fields_per_second"] > 0

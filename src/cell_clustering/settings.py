@@ -2,7 +2,15 @@
 from the Kedro defaults. For further information, including these default values, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
+import os
+from pathlib import Path
+
 from cell_clustering.hooks import MlflowOutputsHook
+
+# Cellpose keeps downloaded weights (built-in models, for users with internet) in
+# the project's models/ folder, not in the home folder. Must be set before cellpose
+# is imported; an explicit environment variable wins.
+os.environ.setdefault("CELLPOSE_LOCAL_MODELS_PATH", str(Path.cwd() / "models" / "cellpose"))
 
 # Instantiated project hooks.
 HOOKS = (MlflowOutputsHook(),)

@@ -1,5 +1,9 @@
 """Kedro datasets that kedro-datasets does not provide."""
 
+from cell_clustering.datasets.cellpose_datasets import (
+    CellposeModelDataset,
+    CellposeSegDataset,
+)
 from cell_clustering.datasets.numpy_dataset import NumpyDataset
 from cell_clustering.datasets.optional_csv_dataset import OptionalCSVDataset
 from cell_clustering.datasets.optional_partitioned_dataset import (
@@ -12,6 +16,8 @@ from cell_clustering.datasets.versioned_partitioned_dataset import (
 )
 
 __all__ = [
+    "CellposeModelDataset",
+    "CellposeSegDataset",
     "NumpyDataset",
     "OptionalCSVDataset",
     "OptionalPartitionedDataset",

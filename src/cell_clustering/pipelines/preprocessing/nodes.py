@@ -152,14 +152,26 @@ def preprocess_fields(
     return {field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}
 
 
+def _annotation_loaders(raw_masks: Partitions, raw_annotations_seg: Partitions) -> dict[str, Any]:
+    """One loader per field from mask TIFFs and Cellpose GUI files.
+
+    The GUI names its files ``<image>_masks.tif`` and ``<image>_seg.npy``; both map
+    to the image's field key. A TIFF wins over a ``_seg.npy`` of the same field.
+    """
+    loaders = {key.removesuffix("_masks"): load for key, load in raw_annotations_seg.items()}
+    loaders.update({key.removesuffix("_masks"): load for key, load in raw_masks.items()})
+    return loaders
+
+
 def rotate_masks(
-    raw_masks: Partitions, field_table: pd.DataFrame, params: dict[str, Any]
+    raw_masks: Partitions, raw_annotations_seg: Partitions, field_table: pd.DataFrame, params: dict[str, Any]
 ) -> dict[str, Any]:
     """Lazy partitions of ground-truth masks rotated exactly like their fields.
 
     Fields without a mask are left out; an empty result is normal for user data.
     """
     usable = _usable(field_table)
+    raw_masks = _annotation_loaders(raw_masks, raw_annotations_seg)
 
     def rotate(field: str, angle: float) -> np.ndarray:
         labels = np.asarray(raw_masks[field]())

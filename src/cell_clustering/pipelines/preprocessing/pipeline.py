@@ -35,7 +35,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 rotate_masks,
-                inputs=["raw_masks", "field_table", "params:preprocessing"],
+                inputs=["raw_masks", "raw_annotations_seg", "field_table", "params:preprocessing"],
                 outputs="rotated_masks",
                 name="rotate_ground_truth_masks",
             ),

@@ -1,4 +1,4 @@
-"""Nodes of the ``segmentation`` pipeline."""
+"""Nodes of the ``segmentation`` pipeline: Cellpose training, inference and quality."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from cell_clustering.fields import Partitions, require_partitions
 
@@ -18,33 +19,208 @@ NO_PREPROCESSED_MESSAGE = (
 )
 
 
-def segment_field(image: np.ndarray, field: str, params: dict[str, Any]) -> np.ndarray:
-    """Label the cells of one preprocessed field and apply the post-filters.
+def split_fields(
+    preprocessed_images: Partitions, rotated_masks: Partitions, params: dict[str, Any]
+) -> pd.DataFrame:
+    """Assign each field a role: ``train``, ``validation`` (annotated, held out) or
+    ``unannotated``. The split is by field and seeded.
+
+    With a single annotated field, it is used for training and nothing is held out.
+    """
+    fields = require_partitions(preprocessed_images, NO_PREPROCESSED_MESSAGE)
+    annotated = [field for field in fields if field in rotated_masks]
+    order = np.random.default_rng(params["split_seed"]).permutation(len(annotated))
+    n_validation = int(round(len(annotated) * params["validation_fraction"]))
+    n_validation = min(n_validation, max(len(annotated) - 1, 0))
+    validation = {annotated[i] for i in order[:n_validation]}
+    roles = [
+        "unannotated" if field not in rotated_masks else "validation" if field in validation else "train"
+        for field in fields
+    ]
+    return pd.DataFrame({"field": fields, "role": roles})
+
+
+def _pairs(
+    preprocessed_images: Partitions, rotated_masks: Partitions, fields: list[str]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    images, masks = [], []
+    for field in fields:
+        image, mask = np.asarray(preprocessed_images[field]()), np.asarray(rotated_masks[field]())
+        if image.shape != mask.shape:
+            raise ValueError(
+                f"Training pair '{field}': image shape {image.shape} differs from mask "
+                f"shape {mask.shape}."
+            )
+        images.append(image)
+        masks.append(mask)
+    return images, masks
+
+
+def train_cellpose(
+    preprocessed_images: Partitions,
+    rotated_masks: Partitions,
+    split: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The CPnet weights to segment with: trained or fine-tuned on the annotated
+    training fields, or the model source as is when ``train`` is false.
 
     Returns
     -------
-    (rows, cols) uint16 or uint32 ndarray; an all-zero mask (with a warning) for a
-    field with no cell.
+    state_dict : dict
+        CPnet weights (Cellpose's file format once saved).
+    history : dict
+        Per-epoch train loss and the validation losses Cellpose computed, for MLflow.
     """
-    from cell_clustering.segmentation import filter_labels, segment_classical
+    from cell_clustering import cellpose_tools as cp
 
-    if params["method"] != "classical":
+    source = cp.resolve_model_source(params["model_source"])
+    model = cp.build_model(source)
+    if not params["train"]:
+        if source.kind == "none":
+            raise ValueError(
+                "segmentation.train is false and model_source is none: an untrained CPnet "
+                "finds no cell. Set train: true, or give a built-in name or a model file."
+            )
+        return model.net.state_dict(), {}
+    train_fields = split.loc[split["role"] == "train", "field"].tolist()
+    if not train_fields:
         raise ValueError(
-            f"segmentation.method '{params['method']}' is not available; use 'classical'."
+            "No annotated field to train Cellpose on. Put instance masks in "
+            "data/01_raw/masks/<condition>/<field>.tif (or Cellpose GUI "
+            "<field>_seg.npy / <field>_masks.tif), or set segmentation.train: false "
+            "with a model_source."
         )
-    labels = filter_labels(segment_classical(image, **params["classical"]), **params["post_filters"])
-    if labels.max() == 0:
-        logger.warning("No cell found in field '%s': its mask is empty.", field)
-    return labels
+    validation_fields = split.loc[split["role"] == "validation", "field"].tolist()
+    train_images, train_masks = _pairs(preprocessed_images, rotated_masks, train_fields)
+    validation_images, validation_masks = _pairs(preprocessed_images, rotated_masks, validation_fields)
+    config = cp.CellposeTraining(**params["training"])
+    logger.info(
+        "Training Cellpose (%s start) on %d fields, validating on %d, %d epochs.",
+        source.kind, len(train_fields), len(validation_fields), config.n_epochs,
+    )
+    state, train_losses, validation_losses = cp.train(
+        model, train_images, train_masks, validation_images, validation_masks, config
+    )
+    history = {"train_loss": [{"step": i, "value": float(v)} for i, v in enumerate(train_losses)]}
+    # Cellpose evaluates the validation loss on a few epochs only; the rest are 0.
+    evaluated = [{"step": i, "value": float(v)} for i, v in enumerate(validation_losses) if v > 0]
+    if evaluated:
+        history["validation_loss"] = evaluated
+    return state, history
 
 
-def segment_fields(preprocessed_images: Partitions, params: dict[str, Any]) -> dict[str, Any]:
-    """Lazy partitions of label masks, one per preprocessed field."""
+def segment_fields(
+    preprocessed_images: Partitions, cellpose_model: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """Lazy partitions of label masks predicted by Cellpose, post-filtered.
+
+    The model is built once here; each field is segmented while it is saved, so only
+    one field is in memory at a time. A field with no cell gives an empty mask and a
+    warning.
+    """
+    from cell_clustering import cellpose_tools as cp
+    from cell_clustering.segmentation import filter_labels
+
+    model = cp.model_from_state_dict(cellpose_model)
 
     def segment(field: str) -> np.ndarray:
-        return segment_field(preprocessed_images[field](), field, params)
+        labels = filter_labels(
+            cp.segment(model, preprocessed_images[field](), **params["inference"]), **params["post_filters"]
+        )
+        if labels.max() == 0:
+            logger.warning("No cell found in field '%s': its mask is empty.", field)
+        return labels
 
     return {
         field: partial(segment, field)
         for field in require_partitions(preprocessed_images, NO_PREPROCESSED_MESSAGE)
     }
+
+
+def evaluate_segmentation(
+    preprocessed_images: Partitions,
+    predicted_masks: Partitions,
+    rotated_masks: Partitions,
+    split: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Average precision at the IoU thresholds and the aggregated Jaccard index on the
+    held-out fields, for Cellpose and for the classical baseline on the same fields.
+
+    Returns an empty table (and no metric) when no annotated field was held out.
+    """
+    from cell_clustering import cellpose_tools as cp
+    from cell_clustering.segmentation import filter_labels, segment_classical
+
+    fields = split.loc[split["role"] == "validation", "field"].tolist()
+    if not fields:
+        logger.warning("No held-out annotated field: segmentation quality is not measured.")
+        return pd.DataFrame(), {}
+    thresholds = [float(t) for t in params["quality_thresholds"]]
+    truth = [np.asarray(rotated_masks[f]()) for f in fields]
+    methods = {
+        "cellpose": [np.asarray(predicted_masks[f]()) for f in fields],
+        "classical": [
+            filter_labels(segment_classical(preprocessed_images[f](), **params["classical"]), **params["post_filters"])
+            for f in fields
+        ],
+    }
+    rows, metrics = [], {}
+    for method, predicted in methods.items():
+        ap = cp.average_precision(truth, predicted, thresholds)
+        jaccard = cp.aggregated_jaccard(truth, predicted)
+        for index, field in enumerate([*fields, "overall"]):
+            row = {"method": method, "field": field}
+            if field == "overall":
+                row.update({f"ap_{t:g}": float(ap[:, j].mean()) for j, t in enumerate(thresholds)})
+                row["aggregated_jaccard"] = float(jaccard.mean())
+                row["n_true"] = int(sum(len(np.unique(m)) - 1 for m in truth))
+                row["n_predicted"] = int(sum(len(np.unique(m)) - 1 for m in predicted))
+                metrics.update({f"{method}.{k}": {"value": v, "step": 0} for k, v in row.items() if k.startswith(("ap_", "aggregated"))})
+            else:
+                row.update({f"ap_{t:g}": float(ap[index, j]) for j, t in enumerate(thresholds)})
+                row["aggregated_jaccard"] = float(jaccard[index])
+                row["n_true"] = int(len(np.unique(truth[index])) - 1)
+                row["n_predicted"] = int(len(np.unique(predicted[index])) - 1)
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    logger.info("Segmentation quality on %d held-out fields:\n%s", len(fields), table[table["field"] == "overall"].to_string(index=False))
+    return table, metrics
+
+
+def plot_segmentation(
+    preprocessed_images: Partitions,
+    predicted_masks: Partitions,
+    rotated_masks: Partitions,
+    split: pd.DataFrame,
+    params: dict[str, Any],
+) -> Any:
+    """Predicted outlines (left) and, where annotated, true outlines (right) over the
+    preprocessed field; held-out fields first."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from skimage.segmentation import find_boundaries
+
+    ordered = pd.concat([split[split["role"] == "validation"], split[split["role"] != "validation"]])
+    fields = ordered["field"].tolist()[: params["n_figure_fields"]]
+    figure, axes = plt.subplots(len(fields), 2, figsize=(8, 4 * len(fields)), squeeze=False)
+    for (predicted_axis, true_axis), field in zip(axes, fields, strict=True):
+        image = np.asarray(preprocessed_images[field]())
+        for axis, masks, title in (
+            (predicted_axis, predicted_masks[field](), "predicted"),
+            (true_axis, rotated_masks[field]() if field in rotated_masks else None, "annotated"),
+        ):
+            overlay = np.dstack([image] * 3)
+            if masks is not None:
+                overlay[find_boundaries(np.asarray(masks), mode="inner")] = (1.0, 0.2, 0.2)
+                n_cells = len(np.unique(masks)) - 1
+                axis.set_title(f"{field}: {title}, {n_cells} cells", fontsize=9)
+            else:
+                axis.set_title(f"{field}: no annotation", fontsize=9)
+            axis.imshow(overlay)
+            axis.set_axis_off()
+    figure.tight_layout()
+    return figure

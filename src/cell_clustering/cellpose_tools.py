@@ -1,0 +1,219 @@
+"""Cellpose 3.x (the CPnet U-Net) for our fields: model sources, training, inference.
+
+No Kedro here. Everything Cellpose is imported inside functions: importing cellpose
+costs seconds, and `kedro` commands that only list pipelines should not pay it.
+
+Known Cellpose pitfalls handled here:
+* A path that does not exist is *not* an error in cellpose 3.1.1: it logs "using
+  default model" and downloads ``cyto3``. :func:`resolve_model_source` refuses such a
+  path before Cellpose sees it.
+* ``models.Cellpose`` always needs built-in weights and a size model; we only use
+  ``models.CellposeModel``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where the starting weights come from.
+
+    ``kind`` is ``"none"`` (a randomly initialised CPnet), ``"builtin"`` (a name that
+    Cellpose downloads itself, e.g. ``cyto3``) or ``"path"`` (a model file, e.g. from
+    the Cellpose GUI).
+    """
+
+    kind: str
+    value: str | None = None
+
+
+def builtin_model_names() -> list[str]:
+    from cellpose import models
+
+    return list(models.MODEL_NAMES)
+
+
+def resolve_model_source(source: str | None) -> ModelSource:
+    """Interpret ``segmentation.model_source``.
+
+    Raises
+    ------
+    FileNotFoundError
+        For anything that is neither ``none``, a built-in name nor an existing file:
+        Cellpose would silently fall back to downloading ``cyto3``.
+    """
+    if source is None or str(source).strip().lower() in ("", "none", "null", "scratch"):
+        return ModelSource("none")
+    source = str(source)
+    if source in builtin_model_names():
+        return ModelSource("builtin", source)
+    if Path(source).is_file():
+        return ModelSource("path", str(Path(source).resolve()))
+    raise FileNotFoundError(
+        f"segmentation.model_source '{source}' is neither an existing model file nor a "
+        f"built-in Cellpose model ({', '.join(builtin_model_names()[:4])}, ...). Fix the "
+        "path, name a built-in model, or use 'none' to train a CPnet from scratch."
+    )
+
+
+def device_is_gpu() -> bool:
+    """CUDA when available, CPU otherwise."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def build_model(source: ModelSource) -> Any:
+    """A ``CellposeModel`` with the weights of ``source`` (random for ``none``)."""
+    from cellpose import models
+
+    gpu = device_is_gpu()
+    if source.kind == "none":
+        return models.CellposeModel(gpu=gpu, pretrained_model=False)
+    if source.kind == "builtin":
+        # Passed unchanged: Cellpose downloads its own weights (needs internet).
+        return models.CellposeModel(gpu=gpu, model_type=source.value)
+    return models.CellposeModel(gpu=gpu, pretrained_model=source.value)
+
+
+def model_from_state_dict(state_dict: dict[str, Any]) -> Any:
+    """Rebuild a ``CellposeModel`` from a saved CPnet state dict."""
+    from cellpose import models
+
+    model = models.CellposeModel(gpu=device_is_gpu(), pretrained_model=False)
+    model.net.load_state_dict(state_dict)
+    model.net.eval()
+    # CellposeModel reads these from the file when it loads a path itself.
+    model.diam_mean = float(model.net.diam_mean.item())
+    model.diam_labels = float(model.net.diam_labels.item())
+    return model
+
+
+@dataclass(frozen=True)
+class CellposeTraining:
+    """Parameters of ``cellpose.train.train_seg`` that we expose."""
+
+    n_epochs: int = 100
+    learning_rate: float = 0.005
+    weight_decay: float = 1e-5
+    batch_size: int = 8
+    min_train_masks: int = 5
+    sgd: bool = False
+    bsize: int = 128
+    nimg_per_epoch: int | None = None
+    seed: int = 0
+
+
+def count_trainable(labels: list[np.ndarray], min_train_masks: int) -> int:
+    """How many label images have at least ``min_train_masks`` masks (Cellpose drops
+    the others)."""
+    return sum(len(np.unique(mask)) - 1 >= min_train_masks for mask in labels)
+
+
+def train(
+    model: Any,
+    train_images: list[np.ndarray],
+    train_labels: list[np.ndarray],
+    validation_images: list[np.ndarray],
+    validation_labels: list[np.ndarray],
+    config: CellposeTraining,
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Train ``model.net`` in place with ``train_seg``; return its state dict and the
+    per-epoch train and validation losses (validation is computed by Cellpose on
+    epochs 5, 0, 10, 20, ...; other entries are 0)."""
+    import torch
+    from cellpose import train as cp_train
+
+    if count_trainable(train_labels, config.min_train_masks) == 0:
+        raise ValueError(
+            f"Too few masks for training: no training field has at least "
+            f"min_train_masks={config.min_train_masks} cells. Annotate more cells, add "
+            "fields, or lower segmentation.training.min_train_masks."
+        )
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed)  # Cellpose draws augmentations from NumPy's global RNG
+    with tempfile.TemporaryDirectory() as folder:
+        # train_seg always writes a model file; we keep the weights in memory and let
+        # the catalog store them, versioned.
+        _, train_losses, validation_losses = cp_train.train_seg(
+            model.net,
+            train_data=train_images,
+            train_labels=train_labels,
+            test_data=validation_images or None,
+            test_labels=validation_labels or None,
+            channels=[0, 0],
+            normalize=True,
+            n_epochs=config.n_epochs,
+            learning_rate=config.learning_rate,
+            weight_decay=config.weight_decay,
+            batch_size=config.batch_size,
+            SGD=config.sgd,
+            min_train_masks=config.min_train_masks,
+            bsize=config.bsize,
+            nimg_per_epoch=config.nimg_per_epoch,
+            save_path=folder,
+            save_every=10**9,
+            model_name="cellpose_model",
+        )
+    model.net.eval()
+    model.diam_labels = float(model.net.diam_labels.item())
+    state = {name: tensor.detach().cpu().clone() for name, tensor in model.net.state_dict().items()}
+    return state, np.asarray(train_losses), np.asarray(validation_losses)
+
+
+def segment(
+    model: Any,
+    image: np.ndarray,
+    diameter: float | None = None,
+    flow_threshold: float = 0.4,
+    cellprob_threshold: float = 0.0,
+) -> np.ndarray:
+    """Instance labels of one single-channel field with ``CellposeModel.eval``.
+
+    Cellpose normalises each image to its 1st–99th percentiles, as it did in training,
+    so any preprocessed range works. ``diameter`` of ``None`` uses the mean diameter of
+    the training masks.
+    """
+    masks, _, _ = model.eval(
+        np.asarray(image, dtype=np.float32),
+        channels=[0, 0],
+        diameter=diameter,
+        flow_threshold=flow_threshold,
+        cellprob_threshold=cellprob_threshold,
+        normalize=True,
+    )
+    return np.asarray(masks)
+
+
+def average_precision(
+    true_masks: list[np.ndarray], predicted_masks: list[np.ndarray], thresholds: list[float]
+) -> np.ndarray:
+    """AP = TP / (TP + FP + FN) per field (rows) and IoU threshold (columns)."""
+    from cellpose import metrics
+
+    ap, _, _, _ = metrics.average_precision(true_masks, predicted_masks, threshold=thresholds)
+    return np.asarray(ap)
+
+
+def aggregated_jaccard(true_masks: list[np.ndarray], predicted_masks: list[np.ndarray]) -> np.ndarray:
+    """Aggregated Jaccard index per field."""
+    from cellpose import metrics
+
+    return np.asarray(metrics.aggregated_jaccard_index(true_masks, predicted_masks))
+
+
+def set_local_models_path(folder: str | os.PathLike) -> None:
+    """Keep Cellpose's downloaded weights inside the project, not the home folder
+    (must run before cellpose is imported)."""
+    os.environ.setdefault("CELLPOSE_LOCAL_MODELS_PATH", str(folder))

@@ -1,0 +1,136 @@
+"""Tests of the Cellpose nodes: model sources, training, inference, quality."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from cell_clustering import cellpose_tools as cp
+from cell_clustering.datasets import CellposeModelDataset, CellposeSegDataset
+from cell_clustering.pipelines.preprocessing.nodes import _annotation_loaders
+from cell_clustering.pipelines.segmentation.nodes import (
+    evaluate_segmentation,
+    segment_fields,
+    split_fields,
+    train_cellpose,
+)
+from cell_clustering.synthetic import DemoConfig, generate_field
+
+PARAMS = yaml.safe_load((Path(__file__).parents[3] / "conf/base/parameters_segmentation.yml").read_text())["segmentation"]
+
+
+def test_model_source_none_builtin_and_existing_path(tmp_path):
+    assert cp.resolve_model_source("none") == cp.ModelSource("none")
+    assert cp.resolve_model_source(None) == cp.ModelSource("none")
+    assert cp.resolve_model_source("cyto3") == cp.ModelSource("builtin", "cyto3")
+    weights = tmp_path / "my_model"
+    weights.write_bytes(b"x")
+    assert cp.resolve_model_source(str(weights)) == cp.ModelSource("path", str(weights.resolve()))
+
+
+def test_missing_model_path_is_an_error_naming_it():
+    with pytest.raises(FileNotFoundError, match="models/from_gui_v2"):
+        cp.resolve_model_source("models/from_gui_v2")
+
+
+def test_builtin_name_reaches_cellpose_unchanged():
+    try:
+        model = cp.build_model(cp.ModelSource("builtin", "cyto3"))
+    except OSError as error:  # offline: cellpose's own download error, not ours
+        assert "model_source" not in str(error)
+    else:  # with internet, cellpose fetched exactly the requested weights
+        assert str(model.pretrained_model).endswith("cyto3")
+
+
+def test_split_is_by_field_seeded_and_marks_unannotated():
+    images = {f"c/f{i}": None for i in range(10)}
+    masks = {f"c/f{i}": None for i in range(8)}
+    params = {"validation_fraction": 0.25, "split_seed": 3}
+    split = split_fields(images, masks, params)
+    assert split["role"].value_counts().to_dict() == {"train": 6, "validation": 2, "unannotated": 2}
+    assert split.equals(split_fields(images, masks, params))
+    single = split_fields({"c/a": None}, {"c/a": None}, params)
+    assert single["role"].tolist() == ["train"]
+
+
+def test_training_errors_name_the_problem():
+    image = np.zeros((64, 64), np.float32)
+    split = pd.DataFrame({"field": ["c/a"], "role": ["train"]})
+    with pytest.raises(ValueError, match="c/a"):
+        train_cellpose({"c/a": lambda: image}, {"c/a": lambda: np.zeros((32, 32), np.uint16)}, split, PARAMS)
+    one_cell = np.zeros((64, 64), np.uint16)
+    one_cell[10:20, 10:20] = 1
+    with pytest.raises(ValueError, match="min_train_masks=5"):
+        train_cellpose({"c/a": lambda: image}, {"c/a": lambda: one_cell}, split, PARAMS)
+    with pytest.raises(ValueError, match="No annotated field"):
+        train_cellpose({"c/a": lambda: image}, {}, pd.DataFrame({"field": ["c/a"], "role": ["unannotated"]}), PARAMS)
+    with pytest.raises(ValueError, match="untrained CPnet"):
+        train_cellpose({}, {}, split, {**PARAMS, "train": False})
+
+
+def test_field_with_no_cell_gives_empty_mask_and_warning(caplog):
+    state = cp.build_model(cp.ModelSource("none")).net.state_dict()
+    partitions = segment_fields({"c/blank": lambda: np.zeros((64, 64), np.float32)}, state, PARAMS)
+    with caplog.at_level(logging.WARNING):
+        labels = partitions["c/blank"]()
+    assert labels.shape == (64, 64) and labels.max() == 0
+    assert "c/blank" in caplog.text
+
+
+def test_quality_table_scores_perfect_prediction_and_baseline():
+    config = DemoConfig.from_params({**yaml.safe_load((Path(__file__).parents[3] / "conf/base/parameters_demo_data.yml").read_text())["demo_data"], "field_shape": [192, 192]})
+    image, labels, _, _ = generate_field(config, "control", 0)
+    split = pd.DataFrame({"field": ["c/a"], "role": ["validation"]})
+    image = image.astype(np.float32)
+    table, metrics = evaluate_segmentation({"c/a": lambda: image}, {"c/a": lambda: labels}, {"c/a": lambda: labels}, split, {**PARAMS, "post_filters": {"drop_border": False, "min_area": 0, "max_area": None}})
+    overall = table[table["field"] == "overall"].set_index("method")
+    assert overall.loc["cellpose", "ap_0.5"] == 1.0 and overall.loc["cellpose", "aggregated_jaccard"] == 1.0
+    assert 0 < overall.loc["classical", "ap_0.5"] <= 1.0
+    assert metrics["cellpose.ap_0.5"] == {"value": 1.0, "step": 0}
+    assert set(table["method"]) == {"cellpose", "classical"}
+
+
+def test_quality_without_held_out_fields_is_empty():
+    table, metrics = evaluate_segmentation({}, {}, {}, pd.DataFrame({"field": ["c/a"], "role": ["train"]}), PARAMS)
+    assert table.empty and metrics == {}
+
+
+def test_cellpose_model_file_loads_in_cellpose(tmp_path):
+    from cellpose import models
+
+    net_state = cp.build_model(cp.ModelSource("none")).net.state_dict()
+    path = tmp_path / "cellpose_model.pt"
+    CellposeModelDataset(filepath=str(path)).save(net_state)
+    reloaded = models.CellposeModel(gpu=False, pretrained_model=str(path))
+    torch.testing.assert_close(reloaded.net.state_dict()["output.2.weight"], net_state["output.2.weight"])
+
+
+def test_gui_annotations_map_to_field_keys(tmp_path):
+    masks = np.zeros((8, 8), np.uint16)
+    masks[2:5, 2:5] = 1
+    np.save(tmp_path / "f1_seg.npy", {"masks": masks, "outlines": None}, allow_pickle=True)
+    np.testing.assert_array_equal(CellposeSegDataset(filepath=str(tmp_path / "f1_seg.npy")).load(), masks)
+    loaders = _annotation_loaders({"c/f2_masks": lambda: "tif", "c/f1": lambda: "tif1"}, {"c/f1": lambda: "npy", "c/f3": lambda: "npy3"})
+    assert {key: load() for key, load in loaders.items()} == {"c/f1": "tif1", "c/f2": "tif", "c/f3": "npy3"}
+
+
+@pytest.mark.slow
+def test_training_raises_average_precision_above_the_untrained_model():
+    demo = yaml.safe_load((Path(__file__).parents[3] / "conf/base/parameters_demo_data.yml").read_text())["demo_data"]
+    config = DemoConfig.from_params({**demo, "field_shape": [192, 192], "crowded_fraction": 0.0, "cells_per_field": {"sparse": 9, "crowded": 9}, "min_gap_um": {"sparse": 2.0, "crowded": 0.0}})
+    fields = [generate_field(config, condition, 0) for condition in config.conditions]
+    images = [f[0].astype(np.float32) for f in fields]
+    masks = [f[1] for f in fields]
+    untrained = cp.build_model(cp.ModelSource("none"))
+    baseline = cp.average_precision(masks[:1], [cp.segment(untrained, images[0], diameter=30.0)], [0.5])[0, 0]
+    model = cp.build_model(cp.ModelSource("none"))
+    cp.train(model, images[1:], masks[1:], [], [], cp.CellposeTraining(n_epochs=40, bsize=128, batch_size=2, min_train_masks=1))
+    trained = cp.average_precision(masks[:1], [cp.segment(model, images[0])], [0.5])[0, 0]
+    assert trained > baseline
+    assert trained > 0.5
