@@ -46,6 +46,10 @@ def main() -> None:
     images = {f"{p.parent.name}/{p.stem}": tifffile.imread(p) for p in files}
     print(f"model {model_path.relative_to(ROOT)}; {len(images)} fields of {next(iter(images.values())).shape}")
 
+    # Warm-up: the first eval in a process pays one-off costs (thread pools, kernels);
+    # it would otherwise be charged to whichever path runs first.
+    cp.segment(cp.model_from_state_dict(state), next(iter(images.values())))
+
     start = time.perf_counter()
     partitions = segment_fields({k: (lambda v=v: v) for k, v in images.items()}, state, params)
     pipeline_masks = [load() for load in partitions.values()]
