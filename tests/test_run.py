@@ -88,6 +88,9 @@ def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(proje
     assert {"cluster_k2", "cluster_k3"} <= set(assignments.columns)
     assert set(assignments["condition"]) <= set(fields["condition"])
 
+    counts = pd.read_csv(next((project / "data/08_reporting/patch_counts.csv").iterdir()) / "patch_counts.csv")
+    assert counts.set_index("condition").loc["total", "patches"] == len(patches_meta)
+
     field_table = pd.read_csv(next((project / "data/02_intermediate/field_table.csv").iterdir()) / "field_table.csv")
     assert field_table["angle_error_deg"].max() < 2.0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from skimage import draw
 
@@ -98,3 +99,47 @@ def test_shape_mismatch_names_the_field():
     image, labels = field_with_two_touching_cells()
     with pytest.raises(ValueError, match="c/a"):
         extract_patches({"c/a": lambda: image[:50]}, {"c/a": lambda: labels}, PARAMS)
+
+
+STUDY_PARAMS = {**PARAMS, "patch_size": 32, "size_study": {"percentile": 95, "size_multiple": 8},
+                "grid": {"samples_per_condition": 3, "seed": 0}}
+
+
+def test_size_study_suggests_a_window_fitting_the_percentile_after_a_csv_round_trip(tmp_path):
+    from cell_clustering.pipelines.patching.nodes import study_cell_sizes
+
+    image, labels = field_with_two_touching_cells()
+    _, _, cells = extract_patches({"c/a": lambda: image, "d/b": lambda: image}, {"c/a": lambda: labels, "d/b": lambda: labels}, STUDY_PARAMS)
+    cells.to_csv(tmp_path / "cells.csv", index=False)  # as the catalog stores it
+    suggestion, figure = study_cell_sizes(pd.read_csv(tmp_path / "cells.csv"), STUDY_PARAMS)
+    # Cell 1's box is 59 columns wide, cell 2's 31: the p95 of [59, 31, 59, 31] is
+    # 59, rounded up to 64; only cell 2 fits the configured 32.
+    assert suggestion["n_cells"] == 4
+    assert suggestion["suggested_patch_size"] == 64
+    assert suggestion["share_fitting_configured_size"] == 0.5
+    assert set(suggestion["per_condition"]) == {"c", "d"}
+    assert len(figure.axes) == 2
+
+
+def test_patch_counts_match_truth_for_a_perfect_segmentation():
+    from cell_clustering.pipelines.patching.nodes import count_against_truth
+
+    image, labels = field_with_two_touching_cells()
+    edge = labels.copy()
+    rr, cc = draw.ellipse(5, 140, 8, 8, shape=edge.shape)
+    edge[rr, cc] = 3
+    _, _, cells = extract_patches({"c/a": lambda: image}, {"c/a": lambda: edge}, PARAMS)
+    counts = count_against_truth(cells, {"c/a": lambda: edge}, PARAMS).set_index("condition")
+    assert counts.loc["c", "segmented_cells"] == counts.loc["c", "true_cells"] == 3
+    assert counts.loc["c", "patches"] == counts.loc["c", "true_cells_after_filters"] == 2
+    assert counts.loc["total", "patches_minus_truth"] == 0
+    assert count_against_truth(cells, {}, PARAMS).empty
+
+
+def test_patch_grid_has_a_row_per_condition():
+    from cell_clustering.pipelines.patching.nodes import plot_patch_grid
+
+    patches = np.random.default_rng(0).uniform(size=(7, 1, 8, 8)).astype(np.float32)
+    metadata = pd.DataFrame({"condition": ["a"] * 4 + ["b"] * 3})
+    figure = plot_patch_grid(patches, metadata, STUDY_PARAMS)
+    assert len(figure.axes) == 2 * 3

@@ -2,7 +2,12 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from cell_clustering.pipelines.patching.nodes import extract_patches
+from cell_clustering.pipelines.patching.nodes import (
+    count_against_truth,
+    extract_patches,
+    plot_patch_grid,
+    study_cell_sizes,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -13,6 +18,24 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["preprocessed_images", "predicted_masks", "params:patching"],
                 outputs=["patches", "patch_metadata", "cell_table"],
                 name="extract_patches",
-            )
+            ),
+            node(
+                study_cell_sizes,
+                inputs=["cell_table", "params:patching"],
+                outputs=["cell_size_suggestion", "cell_size_figure"],
+                name="study_cell_sizes",
+            ),
+            node(
+                plot_patch_grid,
+                inputs=["patches", "patch_metadata", "params:patching"],
+                outputs="patch_grid_figure",
+                name="plot_patch_grid",
+            ),
+            node(
+                count_against_truth,
+                inputs=["cell_table", "rotated_masks", "params:patching"],
+                outputs="patch_counts",
+                name="count_patches_against_truth",
+            ),
         ]
     )
