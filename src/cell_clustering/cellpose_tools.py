@@ -74,10 +74,13 @@ def device_is_gpu() -> bool:
     return torch.cuda.is_available()
 
 
-def build_model(source: ModelSource) -> Any:
-    """A ``CellposeModel`` with the weights of ``source`` (random for ``none``)."""
+def build_model(source: ModelSource, seed: int = 0) -> Any:
+    """A ``CellposeModel`` with the weights of ``source`` (random for ``none``, drawn
+    from ``seed`` so that a run from scratch is reproducible)."""
+    import torch
     from cellpose import models
 
+    torch.manual_seed(seed)
     gpu = device_is_gpu()
     if source.kind == "none":
         return models.CellposeModel(gpu=gpu, pretrained_model=False)

@@ -134,3 +134,11 @@ def test_training_raises_average_precision_above_the_untrained_model():
     trained = cp.average_precision(masks[:1], [cp.segment(model, images[0])], [0.5])[0, 0]
     assert trained > baseline
     assert trained > 0.5
+
+
+def test_model_from_scratch_is_seeded():
+    first = cp.build_model(cp.ModelSource("none"), seed=3).net.state_dict()
+    torch.manual_seed(12345)  # whatever happened before must not matter
+    second = cp.build_model(cp.ModelSource("none"), seed=3).net.state_dict()
+    for name, tensor in first.items():
+        torch.testing.assert_close(tensor, second[name], rtol=0, atol=0)

@@ -75,7 +75,7 @@ def train_cellpose(
     from cell_clustering import cellpose_tools as cp
 
     source = cp.resolve_model_source(params["model_source"])
-    model = cp.build_model(source)
+    model = cp.build_model(source, seed=params["training"]["seed"])
     if not params["train"]:
         if source.kind == "none":
             raise ValueError(
