@@ -1,8 +1,14 @@
-"""A plain PyTorch training loop for the models of :mod:`cell_clustering.models`."""
+"""A plain PyTorch training loop for the models of :mod:`cell_clustering.models`.
+
+AdamW, β constant or warmed up linearly, a seeded validation split, early stopping
+on the validation loss, and a divergence guard (non-finite loss, or a KL above a
+threshold for several epochs) that stops with a message and keeps the best weights.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +27,26 @@ class TrainingConfig:
     weight_decay: float = 1e-4
     validation_fraction: float = 0.1
     seed: int = 0
+    beta_warmup_epochs: int = 0  # 0: constant β; n: β rises linearly over n epochs
+    early_stopping_patience: int | None = None  # epochs without validation gain
+    kl_threshold: float | None = None  # KL (nats per sample) considered divergent
+    kl_patience: int = 3  # epochs above kl_threshold before stopping
+    progress_bar: bool = True
+
+
+class TrainingDiverged(RuntimeError):
+    """Training stopped by the divergence guard. ``best_state`` holds the weights of
+    the best epoch so far (``None`` if no epoch finished), ``history`` the losses."""
+
+    def __init__(self, message: str, best_state: dict | None, history: dict[str, list[float]]) -> None:
+        super().__init__(message)
+        self.best_state = best_state
+        self.history = history
+
+
+def default_device() -> torch.device:
+    """CUDA when present, CPU otherwise."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -39,14 +65,28 @@ def split_indices(n_samples: int, validation_fraction: float, seed: int) -> tupl
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
-def _epoch(model: torch.nn.Module, data: torch.Tensor, batches: list[torch.Tensor], optimiser: torch.optim.Optimizer | None) -> dict[str, float]:
+def beta_at(epoch: int, beta: float, warmup_epochs: int) -> float:
+    """β for ``epoch`` (0-based): linear warm-up from β/warmup to β, then constant."""
+    if warmup_epochs <= 0:
+        return beta
+    return beta * min(1.0, (epoch + 1) / warmup_epochs)
+
+
+def _epoch(
+    model: torch.nn.Module,
+    data: torch.Tensor,
+    conditions: torch.Tensor | None,
+    batches: list[torch.Tensor],
+    beta: float,
+    optimiser: torch.optim.Optimizer | None,
+) -> dict[str, float]:
     totals = {"total": 0.0, "reconstruction": 0.0, "kl": 0.0}
     model.train(optimiser is not None)
     for batch_index in batches:
-        batch = data[batch_index]
+        batch_conditions = None if conditions is None else conditions[batch_index]
         with torch.set_grad_enabled(optimiser is not None):
-            loss = model.loss(batch)
-            if optimiser is not None:
+            loss = model.loss(data[batch_index], batch_conditions, beta=beta)
+            if optimiser is not None and torch.isfinite(loss.total):
                 optimiser.zero_grad()
                 loss.total.backward()
                 optimiser.step()
@@ -56,44 +96,110 @@ def _epoch(model: torch.nn.Module, data: torch.Tensor, batches: list[torch.Tenso
     return {name: value / n for name, value in totals.items()}
 
 
-def train(model: torch.nn.Module, data: np.ndarray, config: TrainingConfig) -> dict[str, list[float]]:
+def _batches(indices: torch.Tensor, batch_size: int) -> list[torch.Tensor]:
+    batches = list(indices.split(batch_size))
+    # A batch of one breaks batch normalisation: fold a last singleton into its neighbour.
+    if len(batches) > 1 and len(batches[-1]) == 1:
+        batches[-2] = torch.cat([batches[-2], batches.pop()])
+    return batches
+
+
+def train(
+    model: torch.nn.Module,
+    data: np.ndarray,
+    config: TrainingConfig,
+    conditions: np.ndarray | None = None,
+) -> dict[str, list[float]]:
     """Train ``model`` on ``data`` (N, C, H, W) with AdamW; return per-epoch losses.
+
+    The model ends with the weights of its best epoch (lowest validation total, or
+    training total without a validation split).
 
     Returns
     -------
     dict
-        ``train_total``, ``train_reconstruction``, ``train_kl`` and, when a validation
-        split exists, the same three for ``validation``: one value per epoch.
+        ``train_total``, ``train_reconstruction``, ``train_kl``, ``beta`` and, with a
+        validation split, the three ``validation_*`` losses: one value per epoch.
+
+    Raises
+    ------
+    TrainingDiverged
+        When a loss becomes NaN or infinite, or the KL stays above
+        ``kl_threshold`` for ``kl_patience`` epochs. The model is reset to its best
+        weights first, and the exception carries them.
     """
+    from tqdm.auto import tqdm
+
     generator = seed_everything(config.seed)
-    tensor = torch.as_tensor(data, dtype=torch.float32)
+    device = default_device()
+    model.to(device)
+    tensor = torch.as_tensor(data, dtype=torch.float32).to(device)
+    condition_tensor = None if conditions is None else torch.as_tensor(np.array(conditions, dtype=np.int64)).to(device)
     train_idx, validation_idx = split_indices(len(tensor), config.validation_fraction, config.seed)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     history: dict[str, list[float]] = {}
     train_idx_t = torch.as_tensor(train_idx)
-    validation_batches = list(torch.as_tensor(validation_idx).split(config.batch_size)) if len(validation_idx) else []
-    for epoch in range(config.epochs):
+    validation_batches = _batches(torch.as_tensor(validation_idx), config.batch_size) if len(validation_idx) else []
+    monitor = "validation_total" if validation_batches else "train_total"
+    best_loss, best_state, epochs_without_gain, epochs_above_kl = math.inf, None, 0, 0
+    epochs = tqdm(range(config.epochs), desc="training", unit="epoch", disable=not config.progress_bar)
+    for epoch in epochs:
+        beta = beta_at(epoch, model.config.beta, config.beta_warmup_epochs)
         order = train_idx_t[torch.randperm(len(train_idx_t), generator=generator)]
-        # A batch of one breaks batch normalisation: fold a last singleton into its neighbour.
-        batches = list(order.split(config.batch_size))
-        if len(batches) > 1 and len(batches[-1]) == 1:
-            batches[-2] = torch.cat([batches[-2], batches.pop()])
-        for name, value in _epoch(model, tensor, batches, optimiser).items():
-            history.setdefault(f"train_{name}", []).append(value)
+        results = {f"train_{k}": v for k, v in _epoch(model, tensor, condition_tensor, _batches(order, config.batch_size), beta, optimiser).items()}
         if validation_batches:
-            for name, value in _epoch(model, tensor, validation_batches, None).items():
-                history.setdefault(f"validation_{name}", []).append(value)
-        logger.info(
-            "epoch %d/%d  train loss %.2f%s", epoch + 1, config.epochs, history["train_total"][-1],
-            f"  validation loss {history['validation_total'][-1]:.2f}" if validation_batches else "",
-        )
-    model.eval()
+            results.update({f"validation_{k}": v for k, v in _epoch(model, tensor, condition_tensor, validation_batches, beta, None).items()})
+        results["beta"] = beta
+        for name, value in results.items():
+            history.setdefault(name, []).append(value)
+        epochs.set_postfix(loss=f"{results[monitor]:.2f}", kl=f"{results['train_kl']:.2f}")
+
+        problem = None
+        if not all(math.isfinite(v) for v in results.values()):
+            problem = f"the loss became non-finite at epoch {epoch + 1} ({results})"
+        elif config.kl_threshold is not None and results["train_kl"] > config.kl_threshold:
+            epochs_above_kl += 1
+            if epochs_above_kl >= config.kl_patience:
+                problem = (
+                    f"the KL divergence stayed above kl_threshold={config.kl_threshold} for "
+                    f"{epochs_above_kl} epochs (last {results['train_kl']:.3g} at epoch {epoch + 1})"
+                )
+        else:
+            epochs_above_kl = 0
+        if problem:
+            if best_state is not None:
+                model.load_state_dict(best_state)
+            model.to("cpu").eval()
+            raise TrainingDiverged(
+                f"Training diverged: {problem}. The weights of the best epoch are kept. "
+                "Lower the learning rate or beta, use a beta warm-up, or try the refined VAE.",
+                best_state,
+                history,
+            )
+
+        if results[monitor] < best_loss:
+            best_loss, epochs_without_gain = results[monitor], 0
+            best_state = {name: value.detach().cpu().clone() for name, value in model.state_dict().items()}
+        else:
+            epochs_without_gain += 1
+            if config.early_stopping_patience and epochs_without_gain >= config.early_stopping_patience:
+                logger.info("Early stopping at epoch %d: no %s gain for %d epochs.", epoch + 1, monitor, epochs_without_gain)
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.to("cpu").eval()  # checkpoints and embeddings are CPU tensors
     return history
 
 
 @torch.no_grad()
-def embed(model: torch.nn.Module, data: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Latent means of every sample, in order, as float32 (N, D)."""
+def embed(model: torch.nn.Module, data: np.ndarray, conditions: np.ndarray | None = None, batch_size: int = 256) -> np.ndarray:
+    """The clustered representation of every sample, in order, as float32 (N, D)."""
     model.eval()
     tensor = torch.as_tensor(data, dtype=torch.float32)
-    return torch.cat([model.embed(batch) for batch in tensor.split(batch_size)]).numpy().astype(np.float32)
+    condition_tensor = None if conditions is None else torch.as_tensor(np.array(conditions, dtype=np.int64))
+    parts = []
+    for start in range(0, len(tensor), batch_size):
+        stop = start + batch_size
+        batch_conditions = None if condition_tensor is None else condition_tensor[start:stop]
+        parts.append(model.embed(tensor[start:stop], batch_conditions))
+    return torch.cat(parts).numpy().astype(np.float32)

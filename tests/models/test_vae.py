@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from cell_clustering.models import VAE, VAEConfig
+from cell_clustering.models import (
+    MODELS,
+    VAE,
+    ConditionalVAE,
+    ConditionalVAEConfig,
+    RefinedVAE,
+    RefinedVAEConfig,
+    VAEConfig,
+)
 from cell_clustering.models.losses import kl_to_standard_normal, vae_loss
 from cell_clustering.pipelines.modelling.nodes import encode_patches, train_model
-from cell_clustering.training import TrainingConfig, train
+from cell_clustering.training import TrainingConfig, TrainingDiverged, beta_at, train
 
 
+@pytest.mark.parametrize("model_type", sorted(MODELS))
 @pytest.mark.parametrize("patch_size", [28, 64, 96])
-def test_output_shapes(patch_size):
-    model = VAE(VAEConfig(patch_size=patch_size, latent_dim=8, feature_dim=32))
+def test_output_shapes(model_type, patch_size):
+    model_class, config_class = MODELS[model_type]
+    model = model_class(config_class(patch_size=patch_size, latent_dim=8, feature_dim=32, n_conditions=3, alpha=4) if model_type == "refined_vae"
+                        else config_class(patch_size=patch_size, latent_dim=8, feature_dim=32, n_conditions=3))
     images = torch.rand(3, 1, patch_size, patch_size)
-    logits, mu, logvar = model(images)
+    conditions = torch.tensor([0, 1, 2])
+    logits, mu, logvar = model(images, conditions)
     assert logits.shape == images.shape
     assert mu.shape == logvar.shape == (3, 8)
+    assert model.embed(images, conditions).shape == (3, 8)
 
 
 def test_kl_matches_torch_distributions():
@@ -39,6 +53,10 @@ def test_loss_is_reconstruction_plus_beta_kl():
         vae_loss(logits, target, mu, logvar, reconstruction="l1")
 
 
+def _metadata(n=48) -> pd.DataFrame:
+    return pd.DataFrame({"condition": np.where(np.arange(n) % 2, "control", "Rac1")})
+
+
 def _blobs(n=48, size=28, seed=0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     rows, cols = np.mgrid[0:size, 0:size]
@@ -52,7 +70,7 @@ def _blobs(n=48, size=28, seed=0) -> np.ndarray:
 def test_loss_decreases_on_a_tiny_fixed_dataset():
     torch.manual_seed(0)
     model = VAE(VAEConfig(patch_size=28, latent_dim=4, feature_dim=32))
-    history = train(model, _blobs(), TrainingConfig(epochs=8, batch_size=16, validation_fraction=0.0, learning_rate=3e-3))
+    history = train(model, _blobs(), TrainingConfig(epochs=8, batch_size=16, validation_fraction=0.0, learning_rate=3e-3, progress_bar=False))
     assert history["train_total"][-1] < 0.7 * history["train_total"][0]
 
 
@@ -60,26 +78,98 @@ PARAMS = {
     "model_type": "vae",
     "model": {"latent_dim": 4, "feature_dim": 32, "beta": 1.0, "reconstruction": "bce"},
     "training": {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "weight_decay": 1e-4,
-                 "validation_fraction": 0.25, "seed": 7},
+                 "validation_fraction": 0.25, "seed": 7, "progress_bar": False},
 }
 
 
 def test_same_seed_gives_identical_weights_and_metrics():
-    first, history_1 = train_model(_blobs(), PARAMS)
-    second, history_2 = train_model(_blobs(), PARAMS)
+    first, history_1 = train_model(_blobs(), _metadata(), PARAMS)
+    second, history_2 = train_model(_blobs(), _metadata(), PARAMS)
     assert history_1 == history_2
     for name, tensor in first["state_dict"].items():
         torch.testing.assert_close(tensor, second["state_dict"][name], rtol=0, atol=0)
-    assert set(history_1) == {f"{split}_{part}" for split in ("train", "validation") for part in ("total", "reconstruction", "kl")}
+    assert set(history_1) == {"beta"} | {f"{split}_{part}" for split in ("train", "validation") for part in ("total", "reconstruction", "kl")}
 
 
 def test_encoding_is_aligned_and_deterministic():
-    checkpoint, _ = train_model(_blobs(), PARAMS)
-    latents = encode_patches(checkpoint, _blobs())
+    checkpoint, _ = train_model(_blobs(), _metadata(), PARAMS)
+    latents = encode_patches(checkpoint, _blobs(), _metadata())
     assert latents.shape == (48, 4) and latents.dtype == np.float32
-    np.testing.assert_array_equal(latents, encode_patches(checkpoint, _blobs()))
+    np.testing.assert_array_equal(latents, encode_patches(checkpoint, _blobs(), _metadata()))
 
 
 def test_unknown_model_type_is_a_clear_error():
     with pytest.raises(ValueError, match="model_type 'gan'"):
-        train_model(_blobs(), {**PARAMS, "model_type": "gan"})
+        train_model(_blobs(), _metadata(), {**PARAMS, "model_type": "gan"})
+
+
+@pytest.mark.parametrize("model_type", ["cvae", "refined_vae"])
+def test_other_models_train_and_encode(model_type):
+    params = {**PARAMS, "model_type": model_type, "model": {**PARAMS["model"], "alpha": 2}}
+    checkpoint, history = train_model(_blobs(), _metadata(), params)
+    assert checkpoint["config"]["conditions"] == ["Rac1", "control"]
+    assert encode_patches(checkpoint, _blobs(), _metadata()).shape == (48, 4)
+    assert np.isfinite([p["value"] for p in history["train_total"]]).all()
+
+
+def test_conditional_reconstruction_depends_on_the_condition():
+    torch.manual_seed(0)
+    model = ConditionalVAE(ConditionalVAEConfig(patch_size=28, latent_dim=4, feature_dim=32, n_conditions=3)).eval()
+    z = torch.randn(2, 4)
+    first = model.decode(z, torch.tensor([0, 0]))
+    other = model.decode(z, torch.tensor([1, 2]))
+    assert not torch.allclose(first, other)
+    with pytest.raises(ValueError, match="condition"):
+        model.encode(torch.rand(2, 1, 28, 28), None)
+
+
+def test_alpha_splits_the_latent():
+    config = RefinedVAEConfig(patch_size=28, latent_dim=16, feature_dim=32, alpha=8)
+    assert (config.f_dim, config.g_dim) == (14, 2)
+    model = RefinedVAE(config)
+    assert model.f.out_features == 14 and model.g.out_features == 2
+    z_prime = model.combine(torch.zeros(3, 16), torch.zeros(3, 32))
+    assert z_prime.shape == (3, 16)
+    # The last latent_dim / alpha dimensions of Z' come from E alone.
+    torch.testing.assert_close(z_prime[:, 14:], model.g(torch.zeros(3, 32)))
+    with pytest.raises(ValueError, match="divisible by alpha"):
+        RefinedVAEConfig(latent_dim=16, alpha=3)
+
+
+def test_beta_warm_up_is_linear_then_constant():
+    assert [beta_at(e, 2.0, 4) for e in range(6)] == [0.5, 1.0, 1.5, 2.0, 2.0, 2.0]
+    assert beta_at(0, 2.0, 0) == 2.0
+
+
+def test_divergence_guard_stops_and_says_why():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(patch_size=28, latent_dim=4, feature_dim=32))
+    config = TrainingConfig(epochs=10, batch_size=16, validation_fraction=0.25, kl_threshold=1e-6, kl_patience=2, progress_bar=False)
+    with pytest.raises(TrainingDiverged, match="KL divergence stayed above kl_threshold=1e-06 for 2 epochs") as stopped:
+        train(model, _blobs(), config)
+    assert len(stopped.value.history["train_kl"]) == 2
+    assert stopped.value.best_state is not None
+    # The node keeps the best epoch and records the stop, unless told to raise.
+    params = {**PARAMS, "training": {**PARAMS["training"], "kl_threshold": 1e-6, "kl_patience": 2, "epochs": 5}}
+    checkpoint, history = train_model(_blobs(), _metadata(), params)
+    assert history["stopped_by_divergence_guard"] == [{"step": 0, "value": 1.0}]
+    with pytest.raises(TrainingDiverged):
+        train_model(_blobs(), _metadata(), {**params, "on_divergence": "raise"})
+
+
+def test_non_finite_loss_stops_training():
+    model = VAE(VAEConfig(patch_size=28, latent_dim=4, feature_dim=32))
+    data = _blobs()
+    data[3, 0, 5, 5] = np.nan
+    with pytest.raises(TrainingDiverged, match="non-finite"):
+        train(model, data, TrainingConfig(epochs=3, batch_size=16, validation_fraction=0.0, progress_bar=False))
+
+
+def test_early_stopping_ends_before_the_last_epoch():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(patch_size=28, latent_dim=4, feature_dim=32))
+    # A learning rate of 0 never improves the validation loss after the first epoch.
+    config = TrainingConfig(epochs=20, batch_size=16, validation_fraction=0.25, learning_rate=0.0,
+                            early_stopping_patience=3, progress_bar=False)
+    history = train(model, _blobs(), config)
+    assert len(history["train_total"]) < 20

@@ -1,7 +1,21 @@
 """PyTorch models, free of Kedro: one module per model, a config dataclass each."""
 
+from cell_clustering.models.cvae import ConditionalVAE, ConditionalVAEConfig
+from cell_clustering.models.refined_vae import RefinedVAE, RefinedVAEConfig
 from cell_clustering.models.vae import VAE, VAEConfig
 
-MODELS = {"vae": (VAE, VAEConfig)}
+MODELS = {
+    "vae": (VAE, VAEConfig),
+    "cvae": (ConditionalVAE, ConditionalVAEConfig),
+    "refined_vae": (RefinedVAE, RefinedVAEConfig),
+}
 
-__all__ = ["MODELS", "VAE", "VAEConfig"]
+__all__ = [
+    "MODELS",
+    "VAE",
+    "ConditionalVAE",
+    "ConditionalVAEConfig",
+    "RefinedVAE",
+    "RefinedVAEConfig",
+    "VAEConfig",
+]

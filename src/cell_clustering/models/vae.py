@@ -21,6 +21,7 @@ class VAEConfig:
     feature_dim: int = 256
     beta: float = 1.0
     reconstruction: str = "bce"  # or "mse"
+    n_conditions: int = 0  # unused by the plain VAE; kept so every model reads one config
 
     def __post_init__(self) -> None:
         if self.latent_dim < 1:
@@ -29,8 +30,17 @@ class VAEConfig:
             raise ValueError(f"reconstruction must be 'bce' or 'mse', got '{self.reconstruction}'.")
 
 
+def reparameterise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """z = μ + σ ⊙ ε with ε ~ N(0, I)."""
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+
 class VAE(nn.Module):
-    """Convolutional VAE over (N, C, S, S) patches with values in [0, 1]."""
+    """Convolutional VAE over (N, C, S, S) patches with values in [0, 1].
+
+    Every model of this package shares the interface ``loss(images, conditions,
+    beta=None)`` and ``embed(images, conditions)``; the plain VAE ignores conditions.
+    """
 
     config_class = VAEConfig
 
@@ -42,24 +52,21 @@ class VAE(nn.Module):
         self.logvar = nn.Linear(config.feature_dim, config.latent_dim)
         self.decoder = ConvDecoder(config.latent_dim, config.in_channels, config.patch_size)
 
-    def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode(self, images: torch.Tensor, conditions: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.encoder(images)
         return self.mu(features), self.logvar(features)
 
-    @staticmethod
-    def reparameterise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
-    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, images: torch.Tensor, conditions: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Returns decoder logits, mu and logvar."""
         mu, logvar = self.encode(images)
-        return self.decoder(self.reparameterise(mu, logvar)), mu, logvar
+        return self.decoder(reparameterise(mu, logvar)), mu, logvar
 
-    def loss(self, images: torch.Tensor) -> VAELoss:
-        logits, mu, logvar = self(images)
-        return vae_loss(logits, images, mu, logvar, self.config.beta, self.config.reconstruction)
+    def loss(self, images: torch.Tensor, conditions: torch.Tensor | None = None, beta: float | None = None) -> VAELoss:
+        logits, mu, logvar = self(images, conditions)
+        beta = self.config.beta if beta is None else beta
+        return vae_loss(logits, images, mu, logvar, beta, self.config.reconstruction)
 
     @torch.no_grad()
-    def embed(self, images: torch.Tensor) -> torch.Tensor:
+    def embed(self, images: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:
         """Latent means: the representation that is clustered."""
         return self.encode(images)[0]

@@ -10,13 +10,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 train_model,
-                inputs=["patches", "params:modelling"],
+                inputs=["patches", "patch_metadata", "params:modelling"],
                 outputs=["trained_model", "training_history"],
                 name="train_model",
             ),
             node(
                 encode_patches,
-                inputs=["trained_model", "patches"],
+                inputs=["trained_model", "patches", "patch_metadata"],
                 outputs="latents",
                 name="encode_patches",
             ),
