@@ -67,10 +67,13 @@ def _blobs(n=48, size=28, seed=0) -> np.ndarray:
     return data
 
 
-def test_loss_decreases_on_a_tiny_fixed_dataset():
+@pytest.mark.parametrize("model_type", sorted(MODELS))
+def test_loss_decreases_on_a_tiny_fixed_dataset(model_type):
     torch.manual_seed(0)
-    model = VAE(VAEConfig(patch_size=28, latent_dim=4, feature_dim=32))
-    history = train(model, _blobs(), TrainingConfig(epochs=8, batch_size=16, validation_fraction=0.0, learning_rate=3e-3, progress_bar=False))
+    model_class, config_class = MODELS[model_type]
+    model = model_class(config_class(patch_size=28, latent_dim=4, feature_dim=32, n_conditions=2, **({"alpha": 2} if model_type == "refined_vae" else {})))
+    conditions = np.arange(48) % 2
+    history = train(model, _blobs(), TrainingConfig(epochs=8, batch_size=16, validation_fraction=0.0, learning_rate=3e-3, progress_bar=False), conditions)
     assert history["train_total"][-1] < 0.7 * history["train_total"][0]
 
 
