@@ -8,9 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cell_clustering.models.losses import VAELoss, vae_loss
 from cell_clustering.models.nn import ConvDecoder, ConvEncoder
-from cell_clustering.models.vae import VAEConfig, reparameterise
+from cell_clustering.models.vae import VAEConfig, VAELossMixin, reparameterise
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class ConditionalVAEConfig(VAEConfig):
             raise ValueError(f"A conditional VAE needs at least 2 conditions, got {self.n_conditions}.")
 
 
-class ConditionalVAE(nn.Module):
+class ConditionalVAE(VAELossMixin, nn.Module):
     """q(z | x, c) and p(x | z, c).
 
     The encoder sees the one-hot condition as extra constant image channels; the
@@ -58,11 +57,6 @@ class ConditionalVAE(nn.Module):
     def forward(self, images: torch.Tensor, conditions: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encode(images, conditions)
         return self.decode(reparameterise(mu, logvar), conditions), mu, logvar
-
-    def loss(self, images: torch.Tensor, conditions: torch.Tensor | None = None, beta: float | None = None) -> VAELoss:
-        logits, mu, logvar = self(images, conditions)
-        beta = self.config.beta if beta is None else beta
-        return vae_loss(logits, images, mu, logvar, beta, self.config.reconstruction)
 
     @torch.no_grad()
     def embed(self, images: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:

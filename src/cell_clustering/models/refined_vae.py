@@ -16,9 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cell_clustering.models.losses import VAELoss, vae_loss
 from cell_clustering.models.nn import ConvDecoder, ConvEncoder
-from cell_clustering.models.vae import VAEConfig, reparameterise
+from cell_clustering.models.vae import VAEConfig, VAELossMixin, reparameterise
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class RefinedVAEConfig(VAEConfig):
         return self.latent_dim - self.g_dim
 
 
-class RefinedVAE(nn.Module):
+class RefinedVAE(VAELossMixin, nn.Module):
     """VAE whose decoder reads Z' = f(Z) ⊕ g(E)."""
 
     config_class = RefinedVAEConfig
@@ -91,11 +90,6 @@ class RefinedVAE(nn.Module):
     def forward(self, images: torch.Tensor, conditions: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar, e = self.encode(images, conditions)
         return self.decoder(self.combine(reparameterise(mu, logvar), e)), mu, logvar
-
-    def loss(self, images: torch.Tensor, conditions: torch.Tensor | None = None, beta: float | None = None) -> VAELoss:
-        logits, mu, logvar = self(images, conditions)
-        beta = self.config.beta if beta is None else beta
-        return vae_loss(logits, images, mu, logvar, beta, self.config.reconstruction)
 
     @torch.no_grad()
     def embed(self, images: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:

@@ -35,7 +35,17 @@ def reparameterise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
 
-class VAE(nn.Module):
+class VAELossMixin:
+    """``loss`` for every model whose forward returns (logits, mu, logvar) and whose
+    config has ``beta`` and ``reconstruction``: the objective lives in one place."""
+
+    def loss(self, images: torch.Tensor, conditions: torch.Tensor | None = None, beta: float | None = None) -> VAELoss:
+        logits, mu, logvar = self(images, conditions)
+        beta = self.config.beta if beta is None else beta
+        return vae_loss(logits, images, mu, logvar, beta, self.config.reconstruction)
+
+
+class VAE(VAELossMixin, nn.Module):
     """Convolutional VAE over (N, C, S, S) patches with values in [0, 1].
 
     Every model of this package shares the interface ``loss(images, conditions,
@@ -60,11 +70,6 @@ class VAE(nn.Module):
         """Returns decoder logits, mu and logvar."""
         mu, logvar = self.encode(images)
         return self.decoder(reparameterise(mu, logvar)), mu, logvar
-
-    def loss(self, images: torch.Tensor, conditions: torch.Tensor | None = None, beta: float | None = None) -> VAELoss:
-        logits, mu, logvar = self(images, conditions)
-        beta = self.config.beta if beta is None else beta
-        return vae_loss(logits, images, mu, logvar, beta, self.config.reconstruction)
 
     @torch.no_grad()
     def embed(self, images: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:
