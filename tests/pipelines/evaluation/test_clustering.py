@@ -8,8 +8,13 @@ import pytest
 from sklearn import metrics
 from sklearn.datasets import make_blobs
 
-from cell_clustering.clustering import hungarian_accuracy, internal_scores
-from cell_clustering.pipelines.evaluation.nodes import cluster_latents
+from cell_clustering.clustering import composition, hungarian_accuracy, internal_scores
+from cell_clustering.pipelines.evaluation.nodes import (
+    build_report,
+    cluster_composition,
+    cluster_latents,
+    plot_cluster_samples,
+)
 
 PARAMS = {"n_clusters": [3], "seed": 0, "n_init": 5, "label_column": "condition"}
 
@@ -51,3 +56,45 @@ def test_single_condition_skips_label_metrics():
     metadata = pd.DataFrame({"field": "f", "condition": "control", "cell_label": range(60)})
     _, table, _ = cluster_latents(latents, metadata, PARAMS)
     assert "accuracy" not in table
+
+
+def _planted(dependent: bool, n: int = 400, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    clusters = rng.integers(0, 4, n)
+    if dependent:
+        conditions = np.where(clusters < 2, "control", rng.choice(["Rac1", "PIK3CA"], n))
+    else:
+        conditions = rng.choice(["control", "Rac1", "PIK3CA"], n)
+    return clusters, conditions
+
+
+def test_composition_sums_to_the_cells_and_to_100_percent():
+    clusters, conditions = _planted(dependent=False)
+    table, _ = composition(clusters, conditions, "control")
+    per_cluster = table[table["cluster"] != "total"]
+    assert per_cluster["n_cells"].sum() == 400 == table.set_index("cluster").loc["total", "n_cells"]
+    np.testing.assert_allclose(per_cluster[["pct_control", "pct_mutant"]].sum(axis=1), 100.0)
+    np.testing.assert_allclose(per_cluster[["pct_control", "pct_PIK3CA", "pct_Rac1"]].sum(axis=1), 100.0)
+    assert per_cluster["enrichment_test"].str.contains("Fisher").all()
+
+
+def test_chi_squared_detects_planted_dependence_only():
+    _, dependent = composition(*_planted(dependent=True), "control")
+    _, independent = composition(*_planted(dependent=False), "control")
+    assert dependent["p_value"] < 1e-6
+    assert independent["p_value"] > 0.05
+    assert "chi-squared" in dependent["test"]
+
+
+def test_single_condition_skips_statistics_with_a_note_and_report_says_so():
+    assignments = pd.DataFrame({"condition": "control", "cluster_k2": np.arange(10) % 2})
+    params = {"report_k": 2, "n_clusters": [2], "control_condition": "control", "seed": 0, "samples_per_cluster": 3}
+    table, test = cluster_composition(assignments, params)
+    assert "only one condition" in test["note"]
+    assert "enrichment_p_value" not in table
+    _, png = plot_cluster_samples(np.zeros((10, 1, 8, 8), np.float32), assignments, params)
+    metrics_table = pd.DataFrame({"k": [2], "silhouette": [0.5]})
+    page = build_report(metrics_table, table, test, params, png, png, png, png, png)
+    assert "only one condition" in page
+    assert page.count("<img ") == 5 and page.count("<table") == 2
+    assert "NMI not computed" in page

@@ -2,10 +2,36 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from cell_clustering.pipelines.evaluation.nodes import cluster_latents
+from cell_clustering.pipelines.evaluation.nodes import (
+    build_report,
+    cluster_composition,
+    cluster_latents,
+    plot_cluster_correlations,
+    plot_cluster_samples,
+    plot_latent_distributions,
+    plot_latent_map,
+    plot_morphology_by_cluster,
+)
+
+FIGURES = [
+    ("cluster_samples", plot_cluster_samples, ["patches", "cluster_assignments"]),
+    ("latent_distributions", plot_latent_distributions, ["latents", "cluster_assignments"]),
+    ("cluster_correlations", plot_cluster_correlations, ["latents", "cluster_assignments"]),
+    ("latent_map", plot_latent_map, ["latents", "cluster_assignments"]),
+    ("morphology_by_cluster", plot_morphology_by_cluster, ["cluster_assignments", "patch_metadata"]),
+]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    figure_nodes = [
+        node(
+            function,
+            inputs=[*inputs, "params:evaluation"],
+            outputs=[f"{name}_figure", f"{name}_png"],
+            name=f"plot_{name}",
+        )
+        for name, function, inputs in FIGURES
+    ]
     return pipeline(
         [
             node(
@@ -13,6 +39,20 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["latents", "patch_metadata", "params:evaluation"],
                 outputs=["cluster_assignments", "clustering_metrics", "clustering_metrics_mlflow"],
                 name="cluster_latents",
-            )
+            ),
+            node(
+                cluster_composition,
+                inputs=["cluster_assignments", "params:evaluation"],
+                outputs=["cluster_composition", "composition_test"],
+                name="cluster_composition",
+            ),
+            *figure_nodes,
+            node(
+                build_report,
+                inputs=["clustering_metrics", "cluster_composition", "composition_test", "params:evaluation",
+                        *[f"{name}_png" for name, _, _ in FIGURES]],
+                outputs="evaluation_report",
+                name="build_report",
+            ),
         ]
     )
