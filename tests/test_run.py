@@ -104,6 +104,7 @@ def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(proje
     assert len(runs) == 1  # the default run; demo_data is not tracked
     logged = runs[0]
     assert "clustering.k2.silhouette" in logged.data.metrics
+    assert "clustering.k2.shape_nmi" in logged.data.metrics  # planted shape classes
     assert len(client.get_metric_history(logged.info.run_id, "training.train_total")) == 1
     assert logged.data.params["modelling.model.latent_dim"] == "4"
     artifacts = {a.path for a in client.list_artifacts(logged.info.run_id)}

@@ -98,3 +98,15 @@ def test_single_condition_skips_statistics_with_a_note_and_report_says_so():
     assert "only one condition" in page
     assert page.count("<img ") == 5 and page.count("<table") == 2
     assert "NMI not computed" in page
+
+
+def test_shape_class_scores_use_matched_cells_only():
+    latents, truth = make_blobs(n_samples=300, centers=3, cluster_std=0.5, center_box=(-20, 20), random_state=0)
+    metadata = pd.DataFrame({"field": "f", "condition": np.where(np.arange(300) % 2, "a", "b"), "cell_label": range(300)})
+    shapes = np.array(["round", "spread", "ruffled"])[truth].astype(object)
+    shapes[:10] = "unmatched"
+    patch_truth = pd.DataFrame({"shape_class": shapes})
+    _, table, _ = cluster_latents(latents, metadata, PARAMS, patch_truth)
+    assert table.loc[0, "shape_accuracy"] == 1.0 and table.loc[0, "shape_nmi"] == pytest.approx(1.0)
+    _, without, _ = cluster_latents(latents, metadata, PARAMS, pd.DataFrame())
+    assert "shape_accuracy" not in without

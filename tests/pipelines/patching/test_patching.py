@@ -143,3 +143,21 @@ def test_patch_grid_has_a_row_per_condition():
     metadata = pd.DataFrame({"condition": ["a"] * 4 + ["b"] * 3})
     figure = plot_patch_grid(patches, metadata, STUDY_PARAMS)
     assert len(figure.axes) == 2 * 3
+
+
+def test_patches_are_matched_to_their_planted_shape_class():
+    from cell_clustering.pipelines.patching.nodes import match_cells_to_truth
+
+    _, truth = field_with_two_touching_cells()
+    predicted = np.zeros_like(truth)
+    predicted[truth == 1] = 2  # the segmenter numbers cells its own way
+    predicted[truth == 2] = 1
+    predicted[5:9, 5:9] = 3  # a false positive: no truth under it
+    metadata = pd.DataFrame({"field": ["c/a", "c/a", "c/a"], "cell_label": [3, 1, 2]})
+    truth_cells = pd.DataFrame({"field": ["c/a", "c/a"], "cell_label": [1, 2], "shape_class": ["elongated", "round"]})
+    matched = match_cells_to_truth(metadata, {"c/a": lambda: predicted}, {"c/a": lambda: truth}, truth_cells)
+    assert matched["cell_label"].tolist() == [3, 1, 2]  # patch order kept
+    assert matched["shape_class"].tolist() == ["unmatched", "round", "elongated"]
+    assert matched["true_cell_label"].tolist() == [0, 2, 1]
+    assert matched.loc[1:, "iou"].tolist() == [1.0, 1.0]
+    assert match_cells_to_truth(metadata, {}, {}, pd.DataFrame()).empty

@@ -14,7 +14,7 @@ ID_COLUMNS = ["field", "condition", "cell_label"]
 
 
 def cluster_latents(
-    latents: np.ndarray, patch_metadata: pd.DataFrame, params: dict[str, Any]
+    latents: np.ndarray, patch_metadata: pd.DataFrame, params: dict[str, Any], patch_truth: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """KMeans for every k in ``params["n_clusters"]`` and the metrics of each.
 
@@ -25,7 +25,9 @@ def cluster_latents(
         per k: the clustering table.
     metrics_table : pandas.DataFrame
         One row per k: silhouette, Davies-Bouldin, Calinski-Harabasz and, when a label
-        column is set and has at least two values, accuracy, NMI and ARI.
+        column is set and has at least two values, accuracy, NMI and ARI. With a
+        ``patch_truth`` table (the demo), also ``shape_accuracy``, ``shape_nmi`` and
+        ``shape_ari`` against the planted shape classes of the matched cells.
     mlflow_metrics : dict
         The same numbers keyed ``k<k>.<metric>`` for MLflow.
     """
@@ -46,6 +48,11 @@ def cluster_latents(
             min_dist=0.0,
             random_state=params["seed"],
         ).fit_transform(latents)
+    shape_classes = None
+    if patch_truth is not None and len(patch_truth) == len(latents) and "shape_class" in patch_truth:
+        candidate = patch_truth["shape_class"].fillna("unmatched").to_numpy()
+        if len(np.unique(candidate[candidate != "unmatched"])) > 1:
+            shape_classes = candidate
     label_column = params.get("label_column")
     labels = patch_metadata[label_column].to_numpy() if label_column else None
     has_labels = labels is not None and len(np.unique(labels)) > 1
@@ -57,6 +64,10 @@ def cluster_latents(
         row = {"k": int(k), "n_cells": len(latents), **internal_scores(latents, clusters)}
         if has_labels:
             row.update(external_scores(labels, clusters))
+        if shape_classes is not None:
+            matched = shape_classes != "unmatched"
+            scores = external_scores(shape_classes[matched], clusters[matched])
+            row.update({f"shape_{name}": value for name, value in scores.items()})
         rows.append(row)
     metrics_table = pd.DataFrame(rows)
     mlflow_metrics = {

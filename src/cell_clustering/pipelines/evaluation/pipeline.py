@@ -36,7 +36,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 cluster_latents,
-                inputs=["latents", "patch_metadata", "params:evaluation"],
+                inputs=["latents", "patch_metadata", "params:evaluation", "patch_truth"],
                 outputs=["cluster_assignments", "clustering_metrics", "clustering_metrics_mlflow"],
                 name="cluster_latents",
             ),

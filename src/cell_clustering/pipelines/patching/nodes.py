@@ -223,3 +223,42 @@ def count_against_truth(cell_table: pd.DataFrame, rotated_masks: Partitions, par
     counts["patches_minus_truth"] = counts["patches"] - counts["true_cells_after_filters"]
     logger.info("Patches against ground truth:\n%s", counts.to_string())
     return counts.reset_index(names="condition")
+
+
+def match_cells_to_truth(
+    patch_metadata: pd.DataFrame, predicted_masks: Partitions, rotated_masks: Partitions, ground_truth_cells: pd.DataFrame
+) -> pd.DataFrame:
+    """The planted shape class of every patch, where a ground truth exists.
+
+    Each patch's cell is matched to the ground-truth cell it overlaps most (rotated
+    truth masks keep their labels); a match needs IoU ≥ 0.5, else ``unmatched``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per patch, in patch order: field, cell_label, true_cell_label, iou,
+        shape_class. Empty when there is no ground truth.
+    """
+    if ground_truth_cells.empty or not rotated_masks:
+        return pd.DataFrame(columns=["field", "cell_label", "true_cell_label", "iou", "shape_class"])
+    classes = ground_truth_cells.set_index(["field", "cell_label"])["shape_class"]
+    rows = []
+    for field, group in patch_metadata.groupby("field", sort=False):
+        predicted = np.asarray(predicted_masks[field]())
+        truth = np.asarray(rotated_masks[field]()) if field in rotated_masks else np.zeros_like(predicted)
+        for label in group["cell_label"]:
+            own = predicted == label
+            overlapping, counts = np.unique(truth[own], return_counts=True)
+            counts, overlapping = counts[overlapping > 0], overlapping[overlapping > 0]
+            match, iou = 0, 0.0
+            if len(overlapping):
+                best = overlapping[np.argmax(counts)]
+                iou = float(counts.max() / np.logical_or(own, truth == best).sum())
+                match = int(best) if iou >= 0.5 else 0
+            rows.append({
+                "field": field, "cell_label": int(label), "true_cell_label": match, "iou": round(iou, 4),
+                "shape_class": classes.get((field, match), "unmatched") if match else "unmatched",
+            })
+    matched = pd.DataFrame(rows)
+    # Back to patch order (groupby visited fields in order of first appearance).
+    return patch_metadata[["field", "cell_label"]].merge(matched, on=["field", "cell_label"], how="left")

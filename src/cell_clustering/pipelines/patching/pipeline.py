@@ -5,6 +5,7 @@ from kedro.pipeline import Pipeline, node, pipeline
 from cell_clustering.pipelines.patching.nodes import (
     count_against_truth,
     extract_patches,
+    match_cells_to_truth,
     plot_patch_grid,
     study_cell_sizes,
 )
@@ -30,6 +31,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["patches", "patch_metadata", "params:patching"],
                 outputs="patch_grid_figure",
                 name="plot_patch_grid",
+            ),
+            node(
+                match_cells_to_truth,
+                inputs=["patch_metadata", "predicted_masks", "rotated_masks", "demo_cells"],
+                outputs="patch_truth",
+                name="match_cells_to_truth",
             ),
             node(
                 count_against_truth,
