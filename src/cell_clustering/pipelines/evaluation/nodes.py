@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cell_clustering.plotting import pyplot
+
 logger = logging.getLogger(__name__)
 
 ID_COLUMNS = ["field", "condition", "cell_label"]
@@ -97,15 +99,6 @@ def _png(figure: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def cluster_composition(assignments: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Composition of the ``report_k`` clusters by condition, with a χ² test of
     independence and per-cluster enrichment p-values (see ``clustering.composition``)."""
@@ -118,7 +111,7 @@ def cluster_composition(assignments: pd.DataFrame, params: dict[str, Any]) -> tu
 
 def plot_cluster_samples(patches: np.ndarray, assignments: pd.DataFrame, params: dict[str, Any]) -> tuple[Any, str]:
     """``samples_per_cluster`` patches of every cluster (rows), drawn with a seed."""
-    plt = _pyplot()
+    plt = pyplot()
     clusters = _report_clusters(assignments, params)
     rng = np.random.default_rng(params["seed"])
     n = int(params["samples_per_cluster"])
@@ -138,7 +131,7 @@ def plot_cluster_samples(patches: np.ndarray, assignments: pd.DataFrame, params:
 
 def plot_latent_distributions(latents: np.ndarray, assignments: pd.DataFrame, params: dict[str, Any]) -> tuple[Any, str]:
     """Histograms of chosen latent dimensions, one curve per cluster."""
-    plt = _pyplot()
+    plt = pyplot()
     clusters = _report_clusters(assignments, params)
     dims = [d for d in params["latent_dims_to_plot"] if d < latents.shape[1]]
     figure, axes = plt.subplots(1, len(dims), figsize=(3 * len(dims), 2.8), squeeze=False)
@@ -154,7 +147,7 @@ def plot_latent_distributions(latents: np.ndarray, assignments: pd.DataFrame, pa
 def plot_cluster_correlations(latents: np.ndarray, assignments: pd.DataFrame, params: dict[str, Any]) -> tuple[Any, str]:
     """Pearson correlation between the clusters' mean latent profiles (across the
     latent dimensions): which clusters resemble each other."""
-    plt = _pyplot()
+    plt = pyplot()
     clusters = _report_clusters(assignments, params)
     labels = sorted(np.unique(clusters))
     profiles = np.stack([latents[clusters == label].mean(axis=0) for label in labels])
@@ -175,7 +168,7 @@ def plot_latent_map(latents: np.ndarray, assignments: pd.DataFrame, params: dict
     """A 2-D UMAP of the latents, coloured by cluster and by condition."""
     import umap
 
-    plt = _pyplot()
+    plt = pyplot()
     clusters = _report_clusters(assignments, params)
     n_neighbors = min(int(params["umap"]["n_neighbors"]), len(latents) - 1)
     embedding = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=params["umap"]["min_dist"], random_state=params["seed"]).fit_transform(latents)
@@ -196,7 +189,7 @@ MORPHOLOGY_FEATURES = ["area", "aspect_ratio", "angle_to_grooves_deg", "solidity
 
 def plot_morphology_by_cluster(assignments: pd.DataFrame, patch_metadata: pd.DataFrame, params: dict[str, Any]) -> tuple[Any, str]:
     """Box plots of shape features per cluster, so a cluster reads as a shape."""
-    plt = _pyplot()
+    plt = pyplot()
     clusters = _report_clusters(assignments, params)
     labels = sorted(np.unique(clusters))
     figure, axes = plt.subplots(1, len(MORPHOLOGY_FEATURES), figsize=(3.2 * len(MORPHOLOGY_FEATURES), 3))

@@ -124,10 +124,9 @@ def study_cell_sizes(cell_table: pd.DataFrame, params: dict[str, Any]) -> tuple[
     figure : matplotlib.figure.Figure
         Histograms of the longest side and of the area per condition.
     """
-    import matplotlib
+    from cell_clustering.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     study = params["size_study"]
     sizes = _bbox_sizes(cell_table[cell_table["filtered_by"] == KEPT])
@@ -169,10 +168,9 @@ def study_cell_sizes(cell_table: pd.DataFrame, params: dict[str, Any]) -> tuple[
 
 def plot_patch_grid(patches: np.ndarray, patch_metadata: pd.DataFrame, params: dict[str, Any]) -> Any:
     """Sample patches per condition (rows), drawn with a seeded generator."""
-    import matplotlib
+    from cell_clustering.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     n_samples = int(params["grid"]["samples_per_condition"])
     rng = np.random.default_rng(params["grid"]["seed"])

@@ -229,10 +229,9 @@ def plot_before_after(
     Raw fields are shown between their 1st and 99.9th percentiles so that hot pixels
     do not hide everything else.
     """
-    import matplotlib
+    from cell_clustering.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     usable = _usable(field_table)
     samples = usable.groupby("condition", sort=False).head(1)["field"].tolist()[: params["n_figure_fields"]]

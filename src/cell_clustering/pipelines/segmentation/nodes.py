@@ -198,11 +198,11 @@ def plot_segmentation(
 ) -> Any:
     """Predicted outlines (left) and, where annotated, true outlines (right) over the
     preprocessed field; held-out fields first."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from skimage.segmentation import find_boundaries
+
+    from cell_clustering.plotting import pyplot
+
+    plt = pyplot()
 
     ordered = pd.concat([split[split["role"] == "validation"], split[split["role"] != "validation"]])
     fields = ordered["field"].tolist()[: params["n_figure_fields"]]
