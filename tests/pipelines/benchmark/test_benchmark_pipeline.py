@@ -11,7 +11,7 @@ from kedro.framework.startup import bootstrap_project
 from mlflow.tracking import MlflowClient
 
 from cell_clustering.datasets import IdxDataset
-from tests.test_run import make_project, run
+from tests.kedro_project import make_project, run
 
 
 def _latest(path):

@@ -1,0 +1,188 @@
+"""What users look at, checked in a real headless Chromium (Debian's ``chromium``).
+
+After a tiny run (the ``demo_run`` fixture), each test starts the server a user
+would start (kedro-viz, the MLflow UI) on a free loopback port, drives the page with
+Playwright and stops the server, whatever the outcome. Screenshots go to
+``data/08_reporting/screenshots/`` of the repository.
+
+Run them alone with ``pytest -m browser``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.kedro_project import PROJECT_ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SCREENSHOTS = PROJECT_ROOT / "data" / "08_reporting" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(command: list[str], url: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 180) -> Iterator[None]:
+    """Start ``command``, wait until ``url`` answers 200, and always stop it (the
+    whole process group: the MLflow UI forks workers)."""
+    log = (cwd / f"server-{Path(command[0]).name}.log").open("w")
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "DO_NOT_TRACK": "true", **(env or {})},
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited with {process.returncode}; see {log.name}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout} s; see {log.name}")
+            time.sleep(1)
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail("Chromium is missing: `apt-get install -y chromium` (make system-deps does it).")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def test_kedro_viz_shows_the_five_pipelines_and_the_evaluation_nodes(demo_run, page):
+    from kedro.framework.project import pipelines
+
+    port = free_port()
+    command = [str(BIN / "kedro"), "viz", "run", "--no-browser", "--host", "127.0.0.1", "--port", str(port), "--env", "test"]
+    with server(command, f"http://127.0.0.1:{port}/api/main", demo_run):
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
+        page.locator(".pipeline-list").get_by_text("__default__").first.click()
+        listed = page.get_by_role("option").all_inner_texts()
+        assert {"preprocessing", "segmentation", "patching", "modelling", "evaluation"} <= set(listed)
+
+        page.get_by_role("option", name="evaluation", exact=True).click()
+        page.wait_for_url("**pid=evaluation**")
+        node_list = page.locator(".pipeline-nodelist__elements-panel").inner_text().split("\n")
+        expected = {node.name for node in pipelines["evaluation"].nodes}
+        assert expected <= set(node_list)
+        assert "train_cellpose" not in node_list  # a segmentation node: the view is filtered
+        # The flowchart draws one labelled box per node and dataset of the pipeline.
+        drawn = set(page.locator(".pipeline-node__text").all_text_contents())
+        assert len(drawn) >= len(expected)
+        page.screenshot(path=SCREENSHOTS / "kedro_viz_evaluation.png")
+
+
+def test_mlflow_ui_lists_the_run_its_params_and_a_metric_history(demo_run, page):
+    client = MlflowClient(tracking_uri=f"sqlite:///{demo_run / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("cell_clustering")
+    (run,) = client.search_runs([experiment.experiment_id], filter_string="attributes.run_name = '__default__'")
+    history = client.get_metric_history(run.info.run_id, "cellpose.train_loss")
+    assert len(history) > 1
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [str(BIN / "mlflow"), "ui", "--backend-store-uri", f"sqlite:///{demo_run / 'mlflow.db'}",
+               "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    with server(command, base, demo_run, env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}):
+        page.goto(f"{base}/#/experiments/{experiment.experiment_id}/runs", wait_until="load")
+        page.get_by_text("__default__").first.wait_for(timeout=60_000)
+        assert "cell_clustering" in page.inner_text("body")
+        page.screenshot(path=SCREENSHOTS / "mlflow_runs.png")
+
+        page.goto(f"{base}/#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}", wait_until="load")
+        page.get_by_text("Parameters", exact=False).first.wait_for(timeout=60_000)
+        for name, value in (("modelling.model.latent_dim", "4"), ("evaluation.report_k", "3")):
+            search = page.get_by_placeholder("Search parameters")
+            if search.count():  # long tables are searchable and virtualised
+                search.fill(name)
+            row = page.get_by_role("row", name=name).first
+            row.wait_for(timeout=30_000)
+            assert row.inner_text().split() == [name, value]
+        body = page.inner_text("body")
+        assert "clustering.k2.silhouette" in body or page.get_by_placeholder("Search metrics").count()
+        page.screenshot(path=SCREENSHOTS / "mlflow_run.png", full_page=True)
+
+        query = urllib.parse.urlencode({
+            "runs": json.dumps([run.info.run_id]), "metric": json.dumps("cellpose.train_loss"),
+            "experiments": json.dumps([experiment.experiment_id]), "plot_metric_keys": json.dumps(["cellpose.train_loss"]),
+            "plot_layout": "{}", "x_axis": "step", "y_axis_scale": "linear", "line_smoothness": 1, "show_point": "true",
+            "deselected_curves": "[]", "last_linear_y_axis_range": "[]",
+        })
+        page.goto(f"{base}/#/metric/cellpose.train_loss?{query}", wait_until="load")
+        page.locator(".js-plotly-plot path.point").first.wait_for(timeout=60_000)
+        # One marker per logged epoch, and the summary names the last step.
+        assert page.locator(".js-plotly-plot path.point").count() == len(history)
+        assert f"(step={len(history) - 1})" in page.inner_text("body")
+        page.screenshot(path=SCREENSHOTS / "mlflow_metric_history.png")
+
+
+def test_report_shows_every_table_and_figure(demo_run, page):
+    report = sorted((demo_run / "data/08_reporting/report.html").iterdir())[-1] / "report.html"
+    page.goto(report.as_uri(), wait_until="load")
+    images = page.locator("img")
+    assert images.count() == 5
+    for index in range(images.count()):
+        image = images.nth(index)
+        image.scroll_into_view_if_needed()
+        loaded = image.evaluate("img => img.complete && img.naturalWidth > 0 && img.naturalHeight > 0")
+        assert loaded, f"figure {index} ({image.get_attribute('alt')}) is broken"
+        assert image.bounding_box()["width"] > 100
+    tables = page.locator("table")
+    assert tables.count() >= 2  # clustering metrics, composition
+    for index in range(tables.count()):
+        table = tables.nth(index)
+        assert table.is_visible()
+        assert table.locator("tbody tr").count() >= 1
+    page.screenshot(path=SCREENSHOTS / "report.png", full_page=True)
