@@ -103,6 +103,18 @@ def model_from_state_dict(state_dict: dict[str, Any]) -> Any:
     return model
 
 
+_MODEL_CACHE: dict[str, Any] = {}
+
+
+def cached_model(key: str, state_dict: dict[str, Any]) -> Any:
+    """The model of ``state_dict``, built once per process for ``key``: per-field tasks
+    on parallel workers each rebuild it once, not once per field. Holds one model."""
+    if key not in _MODEL_CACHE:
+        _MODEL_CACHE.clear()
+        _MODEL_CACHE[key] = model_from_state_dict(state_dict)
+    return _MODEL_CACHE[key]
+
+
 @dataclass(frozen=True)
 class CellposeTraining:
     """Parameters of ``cellpose.train.train_seg`` that we expose."""

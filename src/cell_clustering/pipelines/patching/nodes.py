@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -33,10 +34,39 @@ def _filter_reason(row: pd.Series, filters: dict[str, Any]) -> str:
     return KEPT
 
 
+def _patch_field(field: str, load_image: Any, load_labels: Any, params: dict[str, Any]) -> tuple[pd.DataFrame | None, list[np.ndarray]]:
+    """The morphology table (None for an empty mask) and the kept patches of one field."""
+    from cell_clustering.patching import crop_pad, crop_resize, morphology_table
+
+    method, size = params["method"], int(params["patch_size"])
+    labels = np.asarray(load_labels())
+    image = np.asarray(load_image(), dtype=np.float32)
+    if image.shape != labels.shape:
+        raise ValueError(f"Field '{field}': image shape {image.shape} differs from mask shape {labels.shape}.")
+    if labels.max() == 0:
+        return None, []
+    table = morphology_table(image, labels)
+    table.insert(0, "condition", condition_of(field))
+    table.insert(0, "field", field)
+    table["filtered_by"] = table.apply(_filter_reason, axis=1, filters=params["filters"])
+    table["cropped_by_window"] = False
+    patches = []
+    for index in table.index[table["filtered_by"] == KEPT]:
+        label = int(table.at[index, "cell_label"])
+        if method == "crop_resize":
+            patch = crop_resize(image, labels, label, size, params["margin"], params["mask_dilation"])
+        else:
+            patch, cropped = crop_pad(image, labels, label, size, params["mask_dilation"])
+            table.at[index, "cropped_by_window"] = cropped
+        patches.append(patch)
+    return table, patches
+
+
 def extract_patches(
-    preprocessed_images: Partitions, predicted_masks: Partitions, params: dict[str, Any]
+    preprocessed_images: Partitions, predicted_masks: Partitions, params: dict[str, Any], compute: dict[str, Any] | None = None
 ) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
-    """Cut one background-free patch per kept cell, field by field.
+    """Cut one background-free patch per kept cell, field by field (in parallel as
+    ``compute`` says; the order of fields and cells does not depend on it).
 
     Returns
     -------
@@ -47,38 +77,24 @@ def extract_patches(
         Every segmented cell with ``filtered_by``: the filter that removed it, or
         ``"kept"``.
     """
-    from cell_clustering.patching import crop_pad, crop_resize, morphology_table
+    from cell_clustering.parallel import ordered_map
 
     method, size = params["method"], int(params["patch_size"])
     if method not in ("crop_resize", "crop_pad"):
         raise ValueError(f"patching.method must be 'crop_resize' or 'crop_pad', got '{method}'.")
+    tasks = {
+        field: partial(_patch_field, field, preprocessed_images[field], predicted_masks[field], params)
+        for field in require_partitions(predicted_masks, NO_MASKS_MESSAGE)
+    }
     patches: list[np.ndarray] = []
     tables: list[pd.DataFrame] = []
     empty_fields: list[str] = []
-    for field in require_partitions(predicted_masks, NO_MASKS_MESSAGE):
-        labels = np.asarray(predicted_masks[field]())
-        image = np.asarray(preprocessed_images[field](), dtype=np.float32)
-        if image.shape != labels.shape:
-            raise ValueError(
-                f"Field '{field}': image shape {image.shape} differs from mask shape {labels.shape}."
-            )
-        if labels.max() == 0:
+    for field, (table, field_patches) in ordered_map(tasks, compute):
+        if table is None:
             empty_fields.append(field)
             continue
-        table = morphology_table(image, labels)
-        table.insert(0, "condition", condition_of(field))
-        table.insert(0, "field", field)
-        table["filtered_by"] = table.apply(_filter_reason, axis=1, filters=params["filters"])
-        table["cropped_by_window"] = False
-        for index in table.index[table["filtered_by"] == KEPT]:
-            label = int(table.at[index, "cell_label"])
-            if method == "crop_resize":
-                patch = crop_resize(image, labels, label, size, params["margin"], params["mask_dilation"])
-            else:
-                patch, cropped = crop_pad(image, labels, label, size, params["mask_dilation"])
-                table.at[index, "cropped_by_window"] = cropped
-            patches.append(patch)
         tables.append(table)
+        patches.extend(field_patches)
     if empty_fields:
         logger.warning("%d field(s) with an empty mask gave no patch: %s", len(empty_fields), ", ".join(empty_fields))
     cell_table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()

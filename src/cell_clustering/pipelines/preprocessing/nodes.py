@@ -39,54 +39,61 @@ def _density_bin(fraction: float, bins: list[dict[str, Any]]) -> dict[str, Any]:
     return bins[-1]
 
 
-def measure_fields(raw_images: Partitions, params: dict[str, Any]) -> pd.DataFrame:
+def _measure_field(field: str, load: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """One row of the field table (``status`` says why a field is skipped)."""
+    angle_params = {k: v for k, v in params["angle"].items() if k != "min_confidence"}
+    record: dict[str, Any] = dict.fromkeys(FIELD_TABLE_COLUMNS)
+    record.update(field=field, condition=condition_of(field))
+    try:
+        image = as_single_channel(load(), field, params.get("channel"), params.get("channel_axis", -1))
+    except Exception as error:  # one bad file must not stop the others
+        record["status"] = f"skipped: {error}"
+        return record
+    groove = steps.detect_groove_angle(image, **angle_params)
+    fraction = steps.foreground_fraction(image)
+    density_bin = _density_bin(fraction, params["density_bins"])
+    record.update(
+        status="ok",
+        rows=image.shape[0],
+        cols=image.shape[1],
+        angle_deg=round(groove.angle_deg, 4),
+        angle_confidence=round(groove.confidence, 4),
+        n_edge_pixels=groove.n_edge_pixels,
+        low_confidence=groove.confidence < params["angle"]["min_confidence"],
+        foreground_fraction=round(fraction, 5),
+        density_bin=density_bin["name"],
+        clahe_clip_limit=density_bin["clahe_clip_limit"],
+        clahe_kernel_size=density_bin["clahe_kernel_size"],
+        tv_weight=density_bin["tv_weight"],
+    )
+    return record
+
+
+def measure_fields(raw_images: Partitions, params: dict[str, Any], compute: dict[str, Any] | None = None) -> pd.DataFrame:
     """Groove angle, confidence, density and the parameters chosen for every field.
 
     A field that cannot be read or is not a usable 2-D image gets ``status`` set to
     ``"skipped: <reason>"`` and a warning naming it; the other fields go on. If no field
-    is usable the run stops with the reasons.
+    is usable the run stops with the reasons. Fields are measured in parallel as
+    ``compute`` says (see :mod:`cell_clustering.parallel`).
 
     Returns
     -------
     pandas.DataFrame
         One row per field, columns ``FIELD_TABLE_COLUMNS``.
     """
-    angle_params = {k: v for k, v in params["angle"].items() if k != "min_confidence"}
+    from cell_clustering.parallel import ordered_map
+
+    tasks = {field: partial(_measure_field, field, raw_images[field], params) for field in require_partitions(raw_images)}
     rows = []
-    for field in require_partitions(raw_images):
-        record: dict[str, Any] = dict.fromkeys(FIELD_TABLE_COLUMNS)
-        record.update(field=field, condition=condition_of(field))
-        try:
-            image = as_single_channel(
-                raw_images[field](), field, params.get("channel"), params.get("channel_axis", -1)
-            )
-        except Exception as error:  # one bad file must not stop the others
-            record["status"] = f"skipped: {error}"
-            logger.warning("Skipping field '%s': %s", field, error)
-            rows.append(record)
-            continue
-        groove = steps.detect_groove_angle(image, **angle_params)
-        if groove.n_edge_pixels == 0:
+    for field, record in ordered_map(tasks, compute):
+        # Warn here, in the Kedro process, whichever backend measured the field.
+        if record["status"] != "ok":
+            logger.warning("Skipping field '%s': %s", field, record["status"].removeprefix("skipped: "))
+        elif record["n_edge_pixels"] == 0:
             logger.warning(
-                "No groove line found in field '%s'; using the fallback angle %.1f°.",
-                field, groove.angle_deg,
+                "No groove line found in field '%s'; using the fallback angle %.1f°.", field, record["angle_deg"]
             )
-        fraction = steps.foreground_fraction(image)
-        density_bin = _density_bin(fraction, params["density_bins"])
-        record.update(
-            status="ok",
-            rows=image.shape[0],
-            cols=image.shape[1],
-            angle_deg=round(groove.angle_deg, 4),
-            angle_confidence=round(groove.confidence, 4),
-            n_edge_pixels=groove.n_edge_pixels,
-            low_confidence=groove.confidence < params["angle"]["min_confidence"],
-            foreground_fraction=round(fraction, 5),
-            density_bin=density_bin["name"],
-            clahe_clip_limit=density_bin["clahe_clip_limit"],
-            clahe_kernel_size=density_bin["clahe_kernel_size"],
-            tv_weight=density_bin["tv_weight"],
-        )
         rows.append(record)
     table = pd.DataFrame(rows, columns=FIELD_TABLE_COLUMNS)
     if not (table["status"] == "ok").any():
@@ -143,13 +150,16 @@ def _usable(field_table: pd.DataFrame) -> pd.DataFrame:
 
 
 def preprocess_fields(
-    raw_images: Partitions, field_table: pd.DataFrame, params: dict[str, Any]
+    raw_images: Partitions, field_table: pd.DataFrame, params: dict[str, Any], compute: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Lazy partitions of preprocessed float32 fields, one per usable field."""
+    """Lazy partitions of preprocessed float32 fields, one per usable field, computed
+    in parallel as ``compute`` says while they are saved."""
+    from cell_clustering.parallel import lazy_partitions
+
     def preprocess(field: str, row: pd.Series) -> np.ndarray:
         return preprocess_image(raw_images[field](), row, params)
 
-    return {field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}
+    return lazy_partitions({field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}, compute)
 
 
 def _annotation_loaders(raw_masks: Partitions, raw_annotations_seg: Partitions) -> dict[str, Any]:
@@ -164,7 +174,11 @@ def _annotation_loaders(raw_masks: Partitions, raw_annotations_seg: Partitions) 
 
 
 def rotate_masks(
-    raw_masks: Partitions, raw_annotations_seg: Partitions, field_table: pd.DataFrame, params: dict[str, Any]
+    raw_masks: Partitions,
+    raw_annotations_seg: Partitions,
+    field_table: pd.DataFrame,
+    params: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Lazy partitions of ground-truth masks rotated exactly like their fields.
 
@@ -184,10 +198,12 @@ def rotate_masks(
             return labels
         return steps.rotate_labels(labels, angle, crop_to_valid=params["rotation"]["crop_to_valid"])
 
-    return {
-        field: partial(rotate, field, usable.at[field, "angle_deg"])
-        for field in sorted(set(raw_masks) & set(usable.index))
-    }
+    from cell_clustering.parallel import lazy_partitions
+
+    return lazy_partitions(
+        {field: partial(rotate, field, usable.at[field, "angle_deg"]) for field in sorted(set(raw_masks) & set(usable.index))},
+        compute,
+    )
 
 
 def compare_angles(field_table: pd.DataFrame, ground_truth: pd.DataFrame) -> pd.DataFrame:

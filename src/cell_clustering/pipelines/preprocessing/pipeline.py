@@ -17,7 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 measure_fields,
-                inputs=["raw_images", "params:preprocessing"],
+                inputs=["raw_images", "params:preprocessing", "params:compute"],
                 outputs="measured_fields",
                 name="measure_fields",
             ),
@@ -29,13 +29,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 preprocess_fields,
-                inputs=["raw_images", "field_table", "params:preprocessing"],
+                inputs=["raw_images", "field_table", "params:preprocessing", "params:compute"],
                 outputs="preprocessed_images",
                 name="preprocess_fields",
             ),
             node(
                 rotate_masks,
-                inputs=["raw_masks", "raw_annotations_seg", "field_table", "params:preprocessing"],
+                inputs=["raw_masks", "raw_annotations_seg", "field_table", "params:preprocessing", "params:compute"],
                 outputs="rotated_masks",
                 name="rotate_ground_truth_masks",
             ),

@@ -111,20 +111,24 @@ def train_cellpose(
 
 
 def segment_fields(
-    preprocessed_images: Partitions, cellpose_model: dict[str, Any], params: dict[str, Any]
+    preprocessed_images: Partitions, cellpose_model: dict[str, Any], params: dict[str, Any], compute: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Lazy partitions of label masks predicted by Cellpose, post-filtered.
 
-    The model is built once here; each field is segmented while it is saved, so only
-    one field is in memory at a time. A field with no cell gives an empty mask and a
-    warning.
+    Each field is segmented while it is saved, in parallel as ``compute`` says, so
+    only a few fields are in memory at a time; each worker process builds the model
+    once. A field with no cell gives an empty mask and a warning.
     """
+    import uuid
+
     from cell_clustering import cellpose_tools as cp
+    from cell_clustering.parallel import lazy_partitions
     from cell_clustering.segmentation import filter_labels
 
-    model = cp.model_from_state_dict(cellpose_model)
+    model_key = uuid.uuid4().hex  # this node call's model, in every worker's cache
 
     def segment(field: str) -> np.ndarray:
+        model = cp.cached_model(model_key, cellpose_model)
         labels = filter_labels(
             cp.segment(model, preprocessed_images[field](), **params["inference"]), **params["post_filters"]
         )
@@ -132,10 +136,8 @@ def segment_fields(
             logger.warning("No cell found in field '%s': its mask is empty.", field)
         return labels
 
-    return {
-        field: partial(segment, field)
-        for field in require_partitions(preprocessed_images, NO_PREPROCESSED_MESSAGE)
-    }
+    fields = require_partitions(preprocessed_images, NO_PREPROCESSED_MESSAGE)
+    return lazy_partitions({field: partial(segment, field) for field in fields}, compute)
 
 
 def evaluate_segmentation(

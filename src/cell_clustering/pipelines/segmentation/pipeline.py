@@ -28,7 +28,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 segment_fields,
-                inputs=["preprocessed_images", "cellpose_model", "params:segmentation"],
+                inputs=["preprocessed_images", "cellpose_model", "params:segmentation", "params:compute"],
                 outputs="predicted_masks",
                 name="segment_fields",
             ),

@@ -1,0 +1,185 @@
+"""Per-field work in parallel: one helper for every per-field node.
+
+Preprocessing, Cellpose inference and patching treat each field on its own. The
+``compute`` parameters choose how the fields are spread:
+
+- ``sequential``: one after the other in the Kedro process (the default);
+- ``loky``: ``n_workers`` local processes (joblib's default backend);
+- ``dask``: a ``distributed`` cluster at ``scheduler_address`` (joblib's dask
+  backend), or a local one started for the run when the address is null.
+
+Results always come back in the order of the field names, never all at once: a
+new field is dispatched only as earlier results are consumed (joblib's
+``pre_dispatch``), so memory stays flat in the number of fields. An error in a
+field is re-raised as :class:`FieldFailed` naming the field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+BACKENDS = ("sequential", "loky", "dask")
+
+
+class FieldFailed(ValueError):
+    """A per-field task failed; the message names the field and the cause. A
+    ValueError, like most per-field failures (bad data), and picklable so it crosses
+    process boundaries intact."""
+
+
+@dataclass(frozen=True)
+class ComputeConfig:
+    """The ``compute`` parameters."""
+
+    backend: str = "sequential"
+    n_workers: int = 2
+    scheduler_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"compute.backend must be one of {BACKENDS}, got '{self.backend}'.")
+        if self.n_workers < 1:
+            raise ValueError(f"compute.n_workers must be at least 1, got {self.n_workers}.")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> ComputeConfig:
+        return cls(**(params or {}))
+
+
+def _named(key: str, function: Callable[[], T]) -> T:
+    """Run ``function``; any error becomes a picklable ``FieldFailed`` naming ``key``."""
+    try:
+        return function()
+    except Exception as error:
+        raise FieldFailed(f"Field '{key}' failed: {type(error).__name__}: {error}") from error
+
+
+@contextlib.contextmanager
+def _dask_client(address: str | None, n_workers: int) -> Iterator[Any]:
+    """A client for ``address``, else the one already open in this process, else a
+    local cluster of ``n_workers`` processes for the duration of the call."""
+    from distributed import Client, get_client
+
+    if address:
+        with Client(address, set_as_default=False) as client:
+            yield client
+        return
+    try:
+        existing = get_client()
+    except ValueError:
+        existing = None
+    if existing is not None:
+        yield existing
+        return
+    with Client(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, set_as_default=False) as client:
+        yield client
+
+
+def _on_dask_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
+def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: Mapping[str, Any] | ComputeConfig | None) -> Iterator[tuple[str, T]]:
+    """Run every zero-argument task and yield ``(key, result)`` in sorted key order.
+
+    Parameters
+    ----------
+    tasks : mapping of str to callable
+        One task per field; each must be picklable by cloudpickle for the process
+        backends (closures over lazy partition loaders are).
+    compute : mapping or ComputeConfig
+        ``backend``, ``n_workers``, ``scheduler_address``.
+
+    Yields
+    ------
+    (key, result)
+        As results arrive, in order; at most about ``2 * n_workers`` run ahead.
+
+    Raises
+    ------
+    FieldFailed
+        From the first failing field in key order, naming it.
+    """
+    config = compute if isinstance(compute, ComputeConfig) else ComputeConfig.from_params(compute)
+    keys = sorted(tasks)
+    if config.backend == "sequential" or len(keys) <= 1:
+        for key in keys:
+            yield key, _named(key, tasks[key])
+        return
+
+    from joblib import Parallel, delayed, parallel_config
+
+    calls = (delayed(_named)(key, tasks[key]) for key in keys)
+    if config.backend == "loky":
+        runner = Parallel(n_jobs=config.n_workers, backend="loky", return_as="generator", pre_dispatch="2*n_jobs")
+        yield from zip(keys, runner(calls), strict=True)
+        return
+    if _on_dask_worker():
+        # Under the DaskRunner the node itself is a task on the cluster: submitting
+        # from it could wait on its own worker's slots, so its fields run in turn.
+        logger.info("Already on a Dask worker: the %d fields of this node run one after the other.", len(keys))
+        for key in keys:
+            yield key, _named(key, tasks[key])
+        return
+    with _dask_client(config.scheduler_address, config.n_workers) as client, parallel_config(backend="dask", client=client):
+        n_threads = max(1, sum(client.nthreads().values()))
+        runner = Parallel(n_jobs=-1, return_as="generator", pre_dispatch=2 * n_threads)
+        yield from zip(keys, runner(calls), strict=True)
+
+
+class _LazyOrderedResults:
+    """Shares one :func:`ordered_map` among lazy partitions that are saved in key order."""
+
+    def __init__(self, tasks: Mapping[str, Callable[[], Any]], compute: Any) -> None:
+        self._tasks, self._compute = tasks, compute
+        self._stream: Iterator[tuple[str, Any]] | None = None
+        self._waiting: dict[str, Any] = {}
+
+    def result(self, key: str) -> Any:
+        if key in self._waiting:
+            return self._waiting.pop(key)
+        if self._stream is None:
+            self._stream = ordered_map(self._tasks, self._compute)
+        for produced, value in self._stream:
+            if produced == key:
+                return value
+            self._waiting[produced] = value  # asked out of order: keep until asked
+        raise KeyError(f"No result for field '{key}'.")
+
+
+def lazy_partitions(tasks: Mapping[str, Callable[[], T]], compute: Mapping[str, Any] | None) -> dict[str, Callable[[], T]]:
+    """Lazy partitions for a PartitionedDataset: the same keys, each returning its
+    result. With ``sequential`` each task simply runs when its partition is saved;
+    otherwise the first save starts :func:`ordered_map` over all of them and the
+    following saves (in key order, as Kedro's PartitionedDataset saves) take the
+    next results as they come."""
+    config = ComputeConfig.from_params(compute)
+    if config.backend == "sequential":
+        return {key: _bind(key, task) for key, task in tasks.items()}
+    shared = _LazyOrderedResults(tasks, config)
+    return {key: _Pull(shared, key) for key in tasks}
+
+
+def _bind(key: str, task: Callable[[], T]) -> Callable[[], T]:
+    return lambda: _named(key, task)
+
+
+class _Pull:
+    def __init__(self, shared: _LazyOrderedResults, key: str) -> None:
+        self._shared, self._key = shared, key
+
+    def __call__(self) -> Any:
+        return self._shared.result(self._key)
