@@ -41,13 +41,13 @@ def make_project(folder: Path) -> Path:
 
 
 def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DO_NOT_TRACK": "true", "CELLPOSE_LOCAL_MODELS_PATH": str(project / "models")}
+    env = {**os.environ, "DO_NOT_TRACK": "true", "COLUMNS": "250", "CELLPOSE_LOCAL_MODELS_PATH": str(project / "models")}
     return subprocess.run([KEDRO, "run", *args], cwd=project, env=env, capture_output=True, text=True, check=True)
 
 
 def timed_run(project: Path, *args: str) -> tuple[float, float]:
     """(pipeline seconds as Kedro reports them, peak RSS in MiB of the process tree)."""
-    env = {**os.environ, "DO_NOT_TRACK": "true", "CELLPOSE_LOCAL_MODELS_PATH": str(project / "models")}
+    env = {**os.environ, "DO_NOT_TRACK": "true", "COLUMNS": "250", "CELLPOSE_LOCAL_MODELS_PATH": str(project / "models")}
     process = psutil.Popen([KEDRO, "run", *args], cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
     output: list[str] = []
