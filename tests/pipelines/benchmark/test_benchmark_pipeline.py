@@ -1,32 +1,39 @@
 """The benchmark set-up from the offline sources, and the benchmark pipeline on a
-tiny configuration (conf/test), through real KedroSessions and a real MLflow store."""
+tiny configuration (conf/test), through the real `kedro run` CLI and a real MLflow
+store. (A subprocess each: kedro-mlflow keeps the previous session's experiment in
+process-wide state, which breaks a second project in the same process.)"""
 
 from __future__ import annotations
 
-import mlflow
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.framework.startup import bootstrap_project
 from mlflow.tracking import MlflowClient
 
 from cell_clustering.datasets import IdxDataset
-from tests.kedro_project import make_project, run
+from tests.kedro_project import make_project
 
 
 def _latest(path):
     return sorted(path.iterdir())[-1] / path.name
 
 
+def run(root: Path, pipeline: str) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "kedro"), "run", "--env", "test", f"--pipelines={pipeline}"],
+        cwd=root, capture_output=True, text=True, check=False, env={**os.environ, "DO_NOT_TRACK": "true"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    root = make_project(tmp_path_factory.mktemp("benchmark_project"))
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.chdir(root)
-    bootstrap_project(root)
-    yield root
-    monkeypatch.undo()
-    mlflow.set_tracking_uri(None)
+    return make_project(tmp_path_factory.mktemp("benchmark_project"))
 
 
 @pytest.mark.slow
