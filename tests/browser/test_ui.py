@@ -39,10 +39,28 @@ CHROMIUM_ARGS = [
 BIN = Path(sys.executable).parent
 
 
+# kedro-viz refuses ports above 49151 (``_find_available_port`` raises), and the
+# kernel's ephemeral range (32768-60999 on Linux) reaches past it, so pick from
+# the registered range ourselves rather than binding port 0.
+PORT_RANGE = range(20000, 49000)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback port below 49151 that nothing listens on right now."""
+    start = os.getpid() % len(PORT_RANGE)  # spread concurrent test runs apart
+    for offset in range(len(PORT_RANGE)):
+        port = PORT_RANGE[(start + offset * 7919) % len(PORT_RANGE)]
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {PORT_RANGE.start}-{PORT_RANGE.stop}")
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 @contextlib.contextmanager
@@ -58,7 +76,10 @@ def server(command: list[str], url: str, cwd: Path, env: dict[str, str] | None =
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"{command[0]} exited with {process.returncode}; see {log.name}")
+                log.flush()
+                raise RuntimeError(
+                    f"{command[0]} exited with {process.returncode}; {log.name} ends with:\n{log_tail(Path(log.name))}"
+                )
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
                     if response.status == 200:
@@ -66,7 +87,10 @@ def server(command: list[str], url: str, cwd: Path, env: dict[str, str] | None =
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not answer within {timeout} s; see {log.name}")
+                log.flush()
+                raise TimeoutError(
+                    f"{url} did not answer within {timeout} s; {log.name} ends with:\n{log_tail(Path(log.name))}"
+                )
             time.sleep(1)
         yield
     finally:
