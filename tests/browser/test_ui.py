@@ -142,9 +142,16 @@ def test_kedro_viz_shows_the_five_pipelines_and_the_evaluation_nodes(demo_run, p
         expected = {node.name for node in pipelines["evaluation"].nodes}
         assert expected <= set(node_list)
         assert "train_cellpose" not in node_list  # a segmentation node: the view is filtered
-        # The flowchart draws one labelled box per node and dataset of the pipeline.
+        # The flowchart redraws a moment after the list: wait until it has dropped the
+        # other pipelines' boxes, then check it draws every evaluation node.
+        page.wait_for_function(
+            "() => { const drawn = [...document.querySelectorAll('.pipeline-node__text')].map(e => e.textContent);"
+            " return drawn.length > 0 && !drawn.includes('train_cellpose'); }",
+            timeout=30_000,
+        )
         drawn = set(page.locator(".pipeline-node__text").all_text_contents())
-        assert len(drawn) >= len(expected)
+        assert expected <= drawn
+        assert "raw_images" not in drawn  # a preprocessing input
         page.screenshot(path=SCREENSHOTS / "kedro_viz_evaluation.png")
 
 
