@@ -11,6 +11,7 @@ Run them alone with ``pytest -m browser``.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import shutil
@@ -39,24 +40,36 @@ CHROMIUM_ARGS = [
 BIN = Path(sys.executable).parent
 
 
-# kedro-viz refuses ports above 49151 (``_find_available_port`` raises), and the
-# kernel's ephemeral range (32768-60999 on Linux) reaches past it, so pick from
-# the registered range ourselves rather than binding port 0.
-PORT_RANGE = range(20000, 49000)
+def _ephemeral_range() -> range:
+    """The kernel's range of ephemeral (client) ports."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return range(low, high + 1)
 
 
 def free_port() -> int:
-    """A loopback port below 49151 that nothing listens on right now."""
-    start = os.getpid() % len(PORT_RANGE)  # spread concurrent test runs apart
-    for offset in range(len(PORT_RANGE)):
-        port = PORT_RANGE[(start + offset * 7919) % len(PORT_RANGE)]
+    """A free loopback port for a server, chosen so that nothing can go wrong:
+
+    - below 49152, because kedro-viz refuses higher ports (``_find_available_port``
+      raises), and binding port 0 hands out ephemeral ports up to 60999;
+    - outside the kernel's ephemeral range, because while the server is starting, the
+      test's polling client may get the very same port as its own source port and
+      TCP then connects the socket to itself (it reads back its own request).
+    """
+    ephemeral = _ephemeral_range()
+    candidates = [port for port in range(20000, 49152) if port not in ephemeral] or list(range(20000, 49152))
+    start = os.getpid() % len(candidates)  # spread concurrent test runs apart
+    for offset in range(len(candidates)):
+        port = candidates[(start + offset * 7919) % len(candidates)]
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free loopback port in {PORT_RANGE.start}-{PORT_RANGE.stop}")
+    raise RuntimeError(f"no free loopback port in 20000-49151 outside the ephemeral range {ephemeral}")
 
 
 def log_tail(path: Path, lines: int = 40) -> str:
@@ -84,7 +97,7 @@ def server(command: list[str], url: str, cwd: Path, env: dict[str, str] | None =
                 with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
                     if response.status == 200:
                         break
-            except OSError:
+            except (OSError, http.client.HTTPException):  # not listening yet, or not speaking HTTP yet
                 pass
             if time.monotonic() > deadline:
                 log.flush()
