@@ -20,6 +20,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,12 @@ def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: Mapping[str, Any]
     """
     config = compute if isinstance(compute, ComputeConfig) else ComputeConfig.from_params(compute)
     keys = sorted(tasks)
-    if config.backend == "sequential" or len(keys) <= 1:
+    # Under the DaskRunner the node itself is a task on the cluster: submitting from
+    # it could wait on its own worker's slots, so its fields run in turn.
+    nested_in_dask = config.backend == "dask" and len(keys) > 1 and _on_dask_worker()
+    if nested_in_dask:
+        logger.info("Already on a Dask worker: the %d fields of this node run one after the other.", len(keys))
+    if config.backend == "sequential" or len(keys) <= 1 or nested_in_dask:
         for key in keys:
             yield key, _named(key, tasks[key])
         return
@@ -126,13 +132,6 @@ def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: Mapping[str, Any]
     if config.backend == "loky":
         runner = Parallel(n_jobs=config.n_workers, backend="loky", return_as="generator", pre_dispatch="2*n_jobs")
         yield from zip(keys, runner(calls), strict=True)
-        return
-    if _on_dask_worker():
-        # Under the DaskRunner the node itself is a task on the cluster: submitting
-        # from it could wait on its own worker's slots, so its fields run in turn.
-        logger.info("Already on a Dask worker: the %d fields of this node run one after the other.", len(keys))
-        for key in keys:
-            yield key, _named(key, tasks[key])
         return
     with _dask_client(config.scheduler_address, config.n_workers) as client, parallel_config(backend="dask", client=client):
         n_threads = max(1, sum(client.nthreads().values()))
@@ -168,13 +167,9 @@ def lazy_partitions(tasks: Mapping[str, Callable[[], T]], compute: Mapping[str, 
     next results as they come."""
     config = ComputeConfig.from_params(compute)
     if config.backend == "sequential":
-        return {key: _bind(key, task) for key, task in tasks.items()}
+        return {key: partial(_named, key, task) for key, task in tasks.items()}
     shared = _LazyOrderedResults(tasks, config)
     return {key: _Pull(shared, key) for key in tasks}
-
-
-def _bind(key: str, task: Callable[[], T]) -> Callable[[], T]:
-    return lambda: _named(key, task)
 
 
 class _Pull:
