@@ -9,7 +9,6 @@ maintained Kedro dataset reads it, hence this one.
 from __future__ import annotations
 
 import gzip
-import io
 import struct
 from typing import Any, BinaryIO
 
@@ -93,10 +92,5 @@ class IdxDataset(BinaryFileDataset[np.ndarray]):
 
     def _write(self, data: np.ndarray, stream: BinaryIO) -> None:
         raw = write_idx(data)
-        if self._gzip:
-            # mtime=0: the same array always gives the same bytes.
-            buffer = io.BytesIO()
-            with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed:
-                compressed.write(raw)
-            raw = buffer.getvalue()
-        stream.write(raw)
+        # mtime=0: the same array always gives the same bytes.
+        stream.write(gzip.compress(raw, mtime=0) if self._gzip else raw)
