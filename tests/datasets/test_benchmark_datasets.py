@@ -41,14 +41,6 @@ def test_idx_images_header_is_big_endian():
     assert read_idx(raw).shape == (2, 28, 28)
 
 
-def test_idx_gz_output_is_deterministic(tmp_path):
-    data = np.arange(100, dtype=np.uint8).reshape(10, 10)
-    first, second = tmp_path / "a.gz", tmp_path / "b.gz"
-    IdxDataset(filepath=str(first)).save(data)
-    IdxDataset(filepath=str(second)).save(data)
-    assert first.read_bytes() == second.read_bytes()
-
-
 def test_truncated_idx_file_names_the_file(tmp_path):
     path = tmp_path / "broken-idx3-ubyte"
     path.write_bytes(write_idx(np.zeros((3, 4, 4), dtype=np.uint8))[:-5])

@@ -9,6 +9,7 @@ import torch
 from kedro.io import DatasetError, Version
 
 from cell_clustering.datasets import (
+    IdxDataset,
     NumpyDataset,
     OptionalCSVDataset,
     OptionalPartitionedDataset,
@@ -28,11 +29,17 @@ def test_tiff_round_trip_keeps_values_and_dtype(tmp_path, dtype):
     np.testing.assert_array_equal(loaded, data)
 
 
-def test_tiff_same_array_gives_same_bytes(tmp_path):
-    data = np.arange(64, dtype=np.uint16).reshape(8, 8)
-    first, second = tmp_path / "a.tif", tmp_path / "b.tif"
-    TiffDataset(filepath=str(first)).save(data)
-    TiffDataset(filepath=str(second)).save(data)
+@pytest.mark.parametrize(
+    ("dataset_class", "suffix", "data"),
+    [
+        (TiffDataset, ".tif", np.arange(64, dtype=np.uint16).reshape(8, 8)),
+        (IdxDataset, ".gz", np.arange(100, dtype=np.uint8).reshape(10, 10)),  # gzip stores no timestamp
+    ],
+)
+def test_same_array_gives_same_bytes(tmp_path, dataset_class, suffix, data):
+    first, second = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+    dataset_class(filepath=str(first)).save(data)
+    dataset_class(filepath=str(second)).save(data)
     assert first.read_bytes() == second.read_bytes()
 
 
