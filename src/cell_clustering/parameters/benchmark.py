@@ -1,0 +1,49 @@
+"""``benchmark``: the seed's MNIST / FashionMNIST clustering tables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt
+
+from cell_clustering.parameters.base import Params
+from cell_clustering.parameters.modelling import (
+    ArchitectureParams,
+    ModelType,
+    TrainingParams,
+)
+
+Head = Literal["kmeans", "gmm", "umap_kmeans", "umap_gmm"]
+
+
+class BenchmarkUmapParams(Params):
+    n_components: int = Field(10, ge=2)
+    n_neighbors: int = Field(20, ge=2)
+
+
+class BenchmarkEvaluationParams(Params):
+    """How test latents are clustered (k = the number of classes)."""
+
+    seed: NonNegativeInt = 0
+    n_init: PositiveInt = 10
+    umap: BenchmarkUmapParams = BenchmarkUmapParams()
+
+
+class BetaSweepParams(Params):
+    model: ModelType = "vae"
+    latent_dim: PositiveInt = 16
+    betas: list[float] = Field(default_factory=lambda: [0.5, 1.0, 2.0, 4.0], min_length=1)
+
+
+class BenchmarkParams(Params):
+    """The ``benchmark`` block (``conf/base/parameters_benchmark.yml``)."""
+
+    max_train_samples: PositiveInt | None = None
+    max_test_samples: PositiveInt | None = None
+    models: list[Literal["vae", "cvae"]] = Field(default_factory=lambda: ["vae", "cvae"], min_length=1)
+    latent_dims: list[PositiveInt] = Field(default_factory=lambda: [16, 32], min_length=1)
+    heads: list[Head] = Field(default_factory=lambda: ["kmeans", "umap_kmeans", "umap_gmm"], min_length=1)
+    model: ArchitectureParams = ArchitectureParams()
+    training: TrainingParams = TrainingParams()
+    evaluation: BenchmarkEvaluationParams = BenchmarkEvaluationParams()
+    beta_sweep: BetaSweepParams = BetaSweepParams()

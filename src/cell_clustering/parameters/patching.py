@@ -1,0 +1,47 @@
+"""``patching``: one patch per cell, the filters, the size study and the sample grid."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
+
+from cell_clustering.parameters.base import Params
+
+
+class PatchFilterParams(Params):
+    """Cells kept for patches: not cut by the field border, area within range (px)."""
+
+    drop_border: bool = True
+    min_area: NonNegativeInt = 150
+    max_area: PositiveInt | None = 6000
+
+
+class SizeStudyParams(Params):
+    percentile: float = Field(95.0, gt=0, le=100)
+    size_multiple: PositiveInt = 8
+
+
+class GridParams(Params):
+    samples_per_condition: PositiveInt = 8
+    seed: NonNegativeInt = 0
+
+
+class PatchingParams(Params):
+    """The ``patching`` block (``conf/base/parameters_patching.yml``)."""
+
+    method: Literal["crop_resize", "crop_pad"] = "crop_resize"
+    patch_size: int = Field(64, ge=8, le=1024)
+    margin: NonNegativeInt = 2
+    mask_dilation: NonNegativeInt = 0
+    filters: PatchFilterParams = PatchFilterParams()
+    size_study: SizeStudyParams = SizeStudyParams()
+    grid: GridParams = GridParams()
+
+    @field_validator("patch_size")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        # The encoder halves the patch until it is odd or ≤ 7: an odd size cannot be halved.
+        if value % 2:
+            raise ValueError(f"must be even (the encoder halves it), e.g. {value + 1}")
+        return value

@@ -1,0 +1,60 @@
+"""``segmentation``: Cellpose training and inference, post-filters, the baseline."""
+
+from __future__ import annotations
+
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
+
+from cell_clustering.parameters.base import Params
+
+
+class CellposeTrainingParams(Params):
+    """Arguments of ``cellpose.train.train_seg`` that we expose."""
+
+    n_epochs: PositiveInt = 40
+    learning_rate: PositiveFloat = 0.005
+    weight_decay: float = Field(1e-5, ge=0)
+    batch_size: PositiveInt = 4
+    min_train_masks: NonNegativeInt = 5
+    sgd: bool = False
+    bsize: int = Field(128, ge=32)
+    nimg_per_epoch: PositiveInt | None = None
+    seed: NonNegativeInt = 0
+
+
+class InferenceParams(Params):
+    """Arguments of ``CellposeModel.eval``; a null diameter uses the training masks'."""
+
+    diameter: PositiveFloat | None = None
+    flow_threshold: float = Field(0.4, ge=0)
+    cellprob_threshold: float = Field(0.0, ge=-6, le=6)
+
+
+class LabelFilterParams(Params):
+    """Labels kept: not touching the border (optional) and within an area range (px)."""
+
+    drop_border: bool = False
+    min_area: NonNegativeInt = 80
+    max_area: PositiveInt | None = None
+
+
+class ClassicalParams(Params):
+    """Otsu + watershed, the baseline reported beside Cellpose."""
+
+    smoothing_sigma: float = Field(2.0, ge=0)
+    min_object_area: PositiveInt = 80
+    h_maxima: PositiveFloat = 3.0
+
+
+class SegmentationParams(Params):
+    """The ``segmentation`` block (``conf/base/parameters_segmentation.yml``)."""
+
+    model_source: str = "none"
+    train: bool = True
+    validation_fraction: float = Field(0.2, ge=0, lt=1)
+    split_seed: NonNegativeInt = 0
+    training: CellposeTrainingParams = CellposeTrainingParams()
+    inference: InferenceParams = InferenceParams()
+    post_filters: LabelFilterParams = LabelFilterParams()
+    classical: ClassicalParams = ClassicalParams()
+    quality_thresholds: list[float] = Field(default_factory=lambda: [0.5, 0.75, 0.9], min_length=1)
+    n_figure_fields: PositiveInt = 3
