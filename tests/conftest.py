@@ -5,6 +5,9 @@ import tempfile
 
 import mlflow
 import pytest
+from kedro.framework.startup import bootstrap_project
+
+from tests.kedro_project import make_project, run
 
 # Cellpose reads this when it is first imported: keep anything it would write out of
 # the home folder. Set before any test module imports cellpose.
@@ -16,10 +19,6 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 def demo_run(tmp_path_factory):
     """A temporary project after `kedro run --pipelines=demo_data` then `kedro run`
     (conf/test): shared by the end-to-end, notebook and browser tests."""
-    from kedro.framework.startup import bootstrap_project
-
-    from tests.kedro_project import make_project, run
-
     root = make_project(tmp_path_factory.mktemp("demo_run"))
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.chdir(root)

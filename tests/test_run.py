@@ -10,6 +10,7 @@ import sys
 import mlflow
 import pandas as pd
 import pytest
+from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
 from mlflow.tracking import MlflowClient
 
@@ -28,8 +29,6 @@ def project(tmp_path_factory):
 
 
 def test_registry_lists_the_six_pipelines(project):
-    from kedro.framework.project import pipelines
-
     assert {"demo_data", "preprocessing", "segmentation", "patching", "modelling", "evaluation"} <= set(pipelines)
     default_nodes = {n.name for n in pipelines["__default__"].nodes}
     assert {"measure_fields", "train_cellpose", "segment_fields", "evaluate_segmentation", "extract_patches",

@@ -14,11 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from distributed import LocalCluster
+from kedro.framework.project import pipelines
 from kedro.framework.session import KedroSession
 from mlflow.tracking import MlflowClient
 
 from cell_clustering.datasets import OptionalPartitionedDataset
 from cell_clustering.parallel import FieldFailed, ordered_map
+from cell_clustering.parameters import ComputeParams
 from cell_clustering.pipelines.patching.nodes import extract_patches
 from cell_clustering.pipelines.preprocessing.nodes import (
     measure_fields,
@@ -31,8 +34,6 @@ TIFF = {"type": "cell_clustering.datasets.TiffDataset", "save_args": {"photometr
 
 @pytest.fixture(scope="module")
 def local_cluster():
-    from distributed import LocalCluster
-
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     )
@@ -40,11 +41,11 @@ def local_cluster():
     cluster.close()
 
 
-def _backends(cluster) -> dict[str, dict]:
+def _backends(cluster) -> dict[str, ComputeParams]:
     return {
-        "sequential": {"backend": "sequential"},
-        "loky": {"backend": "loky", "n_workers": 2},
-        "dask": {"backend": "dask", "scheduler_address": cluster.scheduler_address},
+        "sequential": ComputeParams(backend="sequential"),
+        "loky": ComputeParams(backend="loky", n_workers=2),
+        "dask": ComputeParams(backend="dask", scheduler_address=cluster.scheduler_address),
     }
 
 
@@ -108,8 +109,6 @@ def test_per_field_nodes_give_identical_bytes_with_every_backend(demo_run, local
 
 @pytest.mark.slow
 def test_dask_runner_runs_the_default_pipeline_and_mlflow_records_it(demo_run, local_cluster):
-    from kedro.framework.project import pipelines
-
     before = {run.info.run_id for run in _runs(demo_run)}
     # The real CLI, as documented (one session per process, as kedro-mlflow expects).
     result = subprocess.run(

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import yaml
 
-from cell_clustering.synthetic import DemoConfig, generate_dataset, generate_field
+from cell_clustering.demo_data import generate_dataset, generate_field
+from cell_clustering.parameters import DemoDataParams, ParameterError
+from cell_clustering.parameters.base import validate_block
+from tests.parameters import block, raw_block
 
-BASE_PARAMS = yaml.safe_load(
-    (Path(__file__).parents[1] / "conf/base/parameters_demo_data.yml").read_text()
-)["demo_data"]
+BASE_PARAMS = raw_block("demo_data")
 
 
-def small_config(**overrides) -> DemoConfig:
-    params = {**BASE_PARAMS, "fields_per_condition": 1, "field_shape": [256, 256], **overrides}
-    return DemoConfig.from_params(params)
+def small_config(**overrides) -> DemoDataParams:
+    return block("demo_data", **{"fields_per_condition": 1, "field_shape": [256, 256], **overrides})
 
 
 @pytest.fixture(scope="module")
@@ -104,5 +101,5 @@ def test_images_are_16_bit_with_hot_pixels_and_sparse_and_crowded_fields():
 
 def test_unknown_shape_class_in_mixture_is_a_clear_error():
     params = {**BASE_PARAMS, "condition_mixtures": {"control": {"blob": 1.0}}}
-    with pytest.raises(ValueError, match="blob"):
-        DemoConfig.from_params(params)
+    with pytest.raises(ParameterError, match=r"demo_data: condition_mixtures.control names unknown shape classes \['blob'\]"):
+        validate_block(DemoDataParams, params, "demo_data")

@@ -69,8 +69,3 @@ def as_single_channel(
     if float(image.max()) == float(image.min()):
         raise FieldError(f"Field '{field}' is constant ({image.flat[0]}): nothing to analyse.")
     return image
-
-
-def load_partition(partitions: Partitions, field: str) -> Any:
-    """Call a lazy partition loader; errors from the loader already name the file."""
-    return partitions[field]()

@@ -1,15 +1,65 @@
-"""Project hooks."""
+"""Project hooks: parameters checked before anything runs, typed parameters logged to
+MLflow like plain ones, and versioned outputs logged as MLflow artifacts."""
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
+import click
 from kedro.framework.hooks import hook_impl
 from kedro.io.core import AbstractVersionedDataset
+from pydantic import BaseModel
 
-logger = logging.getLogger(__name__)
+from cell_clustering import tracking
+from cell_clustering.parameters import ParameterError, check_parameters
+
+
+class InvalidParameters(ParameterError, click.ClickException):
+    """A ``ParameterError`` that the ``kedro`` command shows as its message alone
+    (``Error: Invalid parameters: ...``, exit code 1), without a traceback: the message
+    already names every bad key, its value and what is allowed."""
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)
+
+
+class ParameterCheckHook:
+    """Validate every parameter block (and refuse unknown blocks) as soon as the
+    context exists: a typo anywhere in ``conf/*/parameters_*.yml`` or ``--params``
+    stops the command before the catalog is built and before any node runs.
+
+    Kedro validates the blocks that typed node inputs name; this also catches a
+    misspelt top-level block (``modeling``) that no node reads.
+    """
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context: Any) -> None:
+        parameters = context.config_loader["parameters"]
+        try:
+            check_parameters(parameters)
+        except ParameterError as error:
+            raise InvalidParameters(str(error)) from None
+        # Kedro reads the parameters again to build the catalog; a value set on the
+        # loader is returned as is, which spares a second parse of every file.
+        context.config_loader["parameters"] = parameters
+
+
+class TypedParamsForMlflowHook:
+    """Hand kedro-mlflow's hook the typed parameter blocks as plain dicts, so that it
+    logs them flattened (``modelling.model.latent_dim``) as it does dicts, instead of
+    one truncated string per block.
+
+    Kedro gives every ``before_node_run`` hook one shallow copy of the node's inputs:
+    this hook runs first and replaces the typed values in that copy; the node itself
+    still receives the typed objects.
+    """
+
+    @hook_impl(tryfirst=True)
+    def before_node_run(self, inputs: dict[str, Any]) -> None:
+        for name, value in inputs.items():
+            if isinstance(value, BaseModel):
+                inputs[name] = value.model_dump(mode="json")
 
 
 class MlflowOutputsHook:
@@ -39,9 +89,7 @@ class MlflowOutputsHook:
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
-        import mlflow
-
-        if self._catalog is None or mlflow.active_run() is None:
+        if self._catalog is None or tracking.active_run_id() is None:
             return
         dataset = self._catalog.get(dataset_name)
         metadata = getattr(dataset, "metadata", None) or {}
@@ -54,15 +102,12 @@ class MlflowOutputsHook:
             path = dataset._get_load_path()  # the version just written
         else:
             path = dataset._filepath
-        mlflow.log_artifact(str(path), artifact_path=str(artifact_path))
-        logger.info("Logged '%s' to MLflow as an artifact under '%s'.", path, artifact_path)
+        tracking.log_artifact(str(path), str(artifact_path))
 
     def _log_throughput(self, dataset_name: str, prefix: str, n_partitions: int) -> None:
         """Per-field outputs are lazy: the work happens while they are saved, so the
         save time of the partitioned dataset is the stage's compute time."""
-        import mlflow
-
         seconds = time.perf_counter() - self._save_started.pop(dataset_name, time.perf_counter())
-        mlflow.log_metric(f"{prefix}.seconds", seconds)
+        tracking.log_metric(f"{prefix}.seconds", seconds)
         if seconds > 0:
-            mlflow.log_metric(f"{prefix}.fields_per_second", n_partitions / seconds)
+            tracking.log_metric(f"{prefix}.fields_per_second", n_partitions / seconds)

@@ -58,6 +58,7 @@ def robust_unit_range(image: np.ndarray, saturation_percentile: float = 99.99) -
 
 def detect_groove_angle(
     image: np.ndarray,
+    *,
     canny_sigma: float = 2.0,
     background_percentile: float = 70.0,
     coarse_step_deg: float = 0.5,
@@ -89,33 +90,14 @@ def detect_groove_angle(
     -------
     GrooveAngle
     """
-    image = np.asarray(image, dtype=np.float32)
-    ceiling = np.percentile(image, background_percentile)
-    floor = np.percentile(image, 1.0)
-    flattened = np.clip(image, floor, ceiling)
-    edges = feature.canny(flattened, sigma=canny_sigma)
-    # Edges along the image border are an artefact of the clipping, not grooves.
-    edges[:3, :] = edges[-3:, :] = edges[:, :3] = edges[:, -3:] = False
+    edges = _groove_edges(np.asarray(image, dtype=np.float32), canny_sigma, background_percentile)
     n_edges = int(edges.sum())
     if n_edges == 0:
         return GrooveAngle(fallback_angle_deg, 0.0, 0)
-
-    def scores(thetas: np.ndarray) -> np.ndarray:
-        accumulator, _, _ = transform.hough_line(edges, theta=thetas)
-        return (accumulator.astype(np.float64) ** 2).sum(axis=0)
-
     coarse = np.deg2rad(np.arange(-90.0, 90.0, coarse_step_deg))
-    coarse_scores = scores(coarse)
+    coarse_scores = _direction_scores(edges, coarse)
     peak = coarse[int(np.argmax(coarse_scores))]
-    fine = peak + np.deg2rad(np.arange(-coarse_step_deg, coarse_step_deg + 1e-9, fine_step_deg))
-    fine_scores = scores(fine)
-    best = int(np.argmax(fine_scores))
-    theta = fine[best]
-    if 0 < best < len(fine) - 1:  # parabolic refinement between grid points
-        left, centre, right = fine_scores[best - 1 : best + 2]
-        denominator = left - 2 * centre + right
-        if denominator != 0:
-            theta += 0.5 * (left - right) / denominator * np.deg2rad(fine_step_deg)
+    theta = _refined_peak(edges, peak, coarse_step_deg, fine_step_deg)
     # hough_line's theta is the normal of the line in (col, row) coordinates; a groove
     # at angle a (counter-clockwise as displayed) has normal (sin a, cos a): a = 90° - θ.
     angle = (90.0 - np.rad2deg(theta) + 90.0) % 180.0 - 90.0
@@ -123,9 +105,40 @@ def detect_groove_angle(
     return GrooveAngle(float(angle), confidence, n_edges)
 
 
+def _groove_edges(image: np.ndarray, canny_sigma: float, background_percentile: float) -> np.ndarray:
+    """Canny edges of the image clipped at ``background_percentile`` (cells flattened)."""
+    flattened = np.clip(image, np.percentile(image, 1.0), np.percentile(image, background_percentile))
+    edges = feature.canny(flattened, sigma=canny_sigma)
+    # Edges along the image border are an artefact of the clipping, not grooves.
+    edges[:3, :] = edges[-3:, :] = edges[:, :3] = edges[:, -3:] = False
+    return edges
+
+
+def _direction_scores(edges: np.ndarray, thetas: np.ndarray) -> np.ndarray:
+    """Per direction, the sum of squared Hough accumulator values over all distances."""
+    accumulator, _, _ = transform.hough_line(edges, theta=thetas)
+    return (accumulator.astype(np.float64) ** 2).sum(axis=0)
+
+
+def _refined_peak(edges: np.ndarray, peak: float, coarse_step_deg: float, fine_step_deg: float) -> float:
+    """The best direction on a fine grid around ``peak``, refined between grid points
+    by a parabola through the best score and its neighbours."""
+    fine = peak + np.deg2rad(np.arange(-coarse_step_deg, coarse_step_deg + 1e-9, fine_step_deg))
+    fine_scores = _direction_scores(edges, fine)
+    best = int(np.argmax(fine_scores))
+    theta = fine[best]
+    if 0 < best < len(fine) - 1:
+        left, centre, right = fine_scores[best - 1 : best + 2]
+        denominator = left - 2 * centre + right
+        if denominator != 0:
+            theta += 0.5 * (left - right) / denominator * np.deg2rad(fine_step_deg)
+    return float(theta)
+
+
 def rotate_image(
     image: np.ndarray,
     angle_deg: float,
+    *,
     border_mode: str = "constant",
     border_value: float | None = None,
     crop_to_valid: bool = False,
@@ -159,7 +172,7 @@ def rotate_image(
 
 
 def rotate_labels(
-    labels: np.ndarray, angle_deg: float, crop_to_valid: bool = False
+    labels: np.ndarray, angle_deg: float, *, crop_to_valid: bool = False
 ) -> np.ndarray:
     """Rotate a label mask with the same transform as :func:`rotate_image`.
 
@@ -200,6 +213,7 @@ def crop_valid_area(image: np.ndarray, angle_deg: float) -> np.ndarray:
 
 def apply_clahe(
     image: np.ndarray,
+    *,
     clip_limit: float = 0.01,
     kernel_size: int | None = None,
     saturation_percentile: float = 99.99,
@@ -222,7 +236,7 @@ def normalise(image: np.ndarray) -> np.ndarray:
     return (image - low) / (high - low)
 
 
-def clip_percentiles(image: np.ndarray, low: float = 1.0, high: float = 99.8) -> np.ndarray:
+def clip_percentiles(image: np.ndarray, *, low: float = 1.0, high: float = 99.8) -> np.ndarray:
     """Clip to the ``[low, high]`` percentiles of the intensity distribution, then
     rescale to [0, 1] (float32)."""
     if not 0.0 <= low < high <= 100.0:
@@ -234,13 +248,13 @@ def clip_percentiles(image: np.ndarray, low: float = 1.0, high: float = 99.8) ->
     return ((np.clip(image, lower, upper) - lower) / (upper - lower)).astype(np.float32)
 
 
-def denoise_tv(image: np.ndarray, weight: float = 0.05) -> np.ndarray:
+def denoise_tv(image: np.ndarray, *, weight: float = 0.05) -> np.ndarray:
     """Total-variation denoising (``denoise_tv_chambolle``); float32 in [0, 1]."""
     unit = normalise(image) if (np.min(image) < 0 or np.max(image) > 1) else np.asarray(image, np.float32)
     return np.clip(restoration.denoise_tv_chambolle(unit, weight=weight), 0.0, 1.0).astype(np.float32)
 
 
-def foreground_fraction(image: np.ndarray, smoothing_sigma: float = 2.0) -> float:
+def foreground_fraction(image: np.ndarray, *, smoothing_sigma: float = 2.0) -> float:
     """Share of pixels above Otsu's threshold after light smoothing: a density proxy.
 
     Computed on the robustly scaled image so hot pixels do not move the threshold.

@@ -26,7 +26,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kedro.framework.project import pipelines
 from mlflow.tracking import MlflowClient
+from playwright.sync_api import sync_playwright
 
 from tests.kedro_project import PROJECT_ROOT
 
@@ -119,8 +121,6 @@ def server(command: list[str], url: str, cwd: Path, env: dict[str, str] | None =
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     executable = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
     if not Path(executable).exists():
         pytest.fail("Chromium is missing: `apt-get install -y chromium` (make system-deps does it).")
@@ -139,8 +139,6 @@ def page(browser):
 
 
 def test_kedro_viz_shows_the_five_pipelines_and_the_evaluation_nodes(demo_run, page):
-    from kedro.framework.project import pipelines
-
     port = free_port()
     command = [str(BIN / "kedro"), "viz", "run", "--no-browser", "--host", "127.0.0.1", "--port", str(port), "--env", "test"]
     with server(command, f"http://127.0.0.1:{port}/api/main", demo_run):

@@ -15,6 +15,7 @@ from cell_clustering.datasets import (
     OptionalPartitionedDataset,
     TiffDataset,
     TorchCheckpointDataset,
+    VersionedPartitionedDataset,
 )
 
 
@@ -111,8 +112,6 @@ def test_torch_checkpoint_round_trip_with_weights_only(tmp_path):
 
 
 def _versioned_folder(tmp_path, save=None, load=None):
-    from cell_clustering.datasets import VersionedPartitionedDataset
-
     return VersionedPartitionedDataset(
         path=str(tmp_path / "masks"), dataset="cell_clustering.datasets.TiffDataset",
         filename_suffix=".tif", version=Version(load, save),

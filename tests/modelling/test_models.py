@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from cell_clustering.models import (
+from cell_clustering.modelling.models import (
     MODELS,
     VAE,
     ConditionalVAE,
@@ -17,17 +17,19 @@ from cell_clustering.models import (
     RefinedVAEConfig,
     VAEConfig,
 )
-from cell_clustering.models.losses import kl_to_standard_normal, vae_loss
+from cell_clustering.modelling.models.losses import kl_to_standard_normal, vae_loss
+from cell_clustering.modelling.training import TrainingDiverged, beta_at, train
+from cell_clustering.parameters import ModellingParams
+from cell_clustering.parameters.modelling import TrainingParams
 from cell_clustering.pipelines.modelling.nodes import encode_patches, train_model
-from cell_clustering.training import TrainingConfig, TrainingDiverged, beta_at, train
 
 
 @pytest.mark.parametrize("model_type", sorted(MODELS))
 @pytest.mark.parametrize("patch_size", [28, 64, 96])
 def test_output_shapes(model_type, patch_size):
     model_class, config_class = MODELS[model_type]
-    model = model_class(config_class(patch_size=patch_size, latent_dim=8, feature_dim=32, n_conditions=3, alpha=4) if model_type == "refined_vae"
-                        else config_class(patch_size=patch_size, latent_dim=8, feature_dim=32, n_conditions=3))
+    extra = {"vae": {}, "cvae": {"n_conditions": 3}, "refined_vae": {"alpha": 4, "n_conditions": 3}}[model_type]
+    model = model_class(config_class(patch_size=patch_size, latent_dim=8, feature_dim=32, **extra))
     images = torch.rand(3, 1, patch_size, patch_size)
     conditions = torch.tensor([0, 1, 2])
     logits, mu, logvar = model(images, conditions)
@@ -71,18 +73,21 @@ def _blobs(n=48, size=28, seed=0) -> np.ndarray:
 def test_loss_decreases_on_a_tiny_fixed_dataset(model_type):
     torch.manual_seed(0)
     model_class, config_class = MODELS[model_type]
-    model = model_class(config_class(patch_size=28, latent_dim=4, feature_dim=32, n_conditions=2, **({"alpha": 2} if model_type == "refined_vae" else {})))
+    extra = {"vae": {}, "cvae": {"n_conditions": 2}, "refined_vae": {"alpha": 2}}[model_type]
+    model = model_class(config_class(patch_size=28, latent_dim=4, feature_dim=32, **extra))
     conditions = np.arange(48) % 2
-    history = train(model, _blobs(), TrainingConfig(epochs=8, batch_size=16, validation_fraction=0.0, learning_rate=3e-3, progress_bar=False), conditions)
+    config = TrainingParams(epochs=8, batch_size=16, validation_fraction=0.0, learning_rate=3e-3, progress_bar=False)
+    history = train(model, _blobs(), config, conditions)
     assert history["train_total"][-1] < 0.7 * history["train_total"][0]
 
 
-PARAMS = {
+SETTINGS = {
     "model_type": "vae",
     "model": {"latent_dim": 4, "feature_dim": 32, "beta": 1.0, "reconstruction": "bce"},
     "training": {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "weight_decay": 1e-4,
                  "validation_fraction": 0.25, "seed": 7, "progress_bar": False},
 }
+PARAMS = ModellingParams.model_validate(SETTINGS)
 
 
 def test_same_seed_gives_identical_weights_and_metrics():
@@ -101,14 +106,15 @@ def test_encoding_is_aligned_and_deterministic():
     np.testing.assert_array_equal(latents, encode_patches(checkpoint, _blobs(), _metadata()))
 
 
-def test_unknown_model_type_is_a_clear_error():
-    with pytest.raises(ValueError, match="model_type 'gan'"):
-        train_model(_blobs(), _metadata(), {**PARAMS, "model_type": "gan"})
+def test_checkpoint_of_unknown_model_type_is_a_clear_error():
+    checkpoint, _ = train_model(_blobs(), _metadata(), PARAMS)
+    with pytest.raises(ValueError, match="Checkpoint of unknown model type 'gan'"):
+        encode_patches({**checkpoint, "model": "gan"}, _blobs(), _metadata())
 
 
 @pytest.mark.parametrize("model_type", ["cvae", "refined_vae"])
 def test_other_models_train_and_encode(model_type):
-    params = {**PARAMS, "model_type": model_type, "model": {**PARAMS["model"], "alpha": 2}}
+    params = ModellingParams.model_validate({**SETTINGS, "model_type": model_type, "refined_vae": {"alpha": 2}})
     checkpoint, history = train_model(_blobs(), _metadata(), params)
     assert checkpoint["config"]["conditions"] == ["Rac1", "control"]
     assert encode_patches(checkpoint, _blobs(), _metadata()).shape == (48, 4)
@@ -147,17 +153,17 @@ def test_beta_warm_up_is_linear_then_constant():
 def test_divergence_guard_stops_and_says_why():
     torch.manual_seed(0)
     model = VAE(VAEConfig(patch_size=28, latent_dim=4, feature_dim=32))
-    config = TrainingConfig(epochs=10, batch_size=16, validation_fraction=0.25, kl_threshold=1e-6, kl_patience=2, progress_bar=False)
+    config = TrainingParams(epochs=10, batch_size=16, validation_fraction=0.25, kl_threshold=1e-6, kl_patience=2, progress_bar=False)
     with pytest.raises(TrainingDiverged, match="KL divergence stayed above kl_threshold=1e-06 for 2 epochs") as stopped:
         train(model, _blobs(), config)
     assert len(stopped.value.history["train_kl"]) == 2
     assert stopped.value.best_state is not None
     # The node keeps the best epoch and records the stop, unless told to raise.
-    params = {**PARAMS, "training": {**PARAMS["training"], "kl_threshold": 1e-6, "kl_patience": 2, "epochs": 5}}
-    checkpoint, history = train_model(_blobs(), _metadata(), params)
+    guarded = {**SETTINGS, "training": {**SETTINGS["training"], "kl_threshold": 1e-6, "kl_patience": 2, "epochs": 5}}
+    checkpoint, history = train_model(_blobs(), _metadata(), ModellingParams.model_validate(guarded))
     assert history["stopped_by_divergence_guard"] == [{"step": 0, "value": 1.0}]
     with pytest.raises(TrainingDiverged):
-        train_model(_blobs(), _metadata(), {**params, "on_divergence": "raise"})
+        train_model(_blobs(), _metadata(), ModellingParams.model_validate({**guarded, "on_divergence": "raise"}))
 
 
 def test_non_finite_loss_stops_training():
@@ -165,14 +171,14 @@ def test_non_finite_loss_stops_training():
     data = _blobs()
     data[3, 0, 5, 5] = np.nan
     with pytest.raises(TrainingDiverged, match="non-finite"):
-        train(model, data, TrainingConfig(epochs=3, batch_size=16, validation_fraction=0.0, progress_bar=False))
+        train(model, data, TrainingParams(epochs=3, batch_size=16, validation_fraction=0.0, progress_bar=False))
 
 
 def test_early_stopping_ends_before_the_last_epoch():
     torch.manual_seed(0)
     model = VAE(VAEConfig(patch_size=28, latent_dim=4, feature_dim=32))
-    # A learning rate of 0 never improves the validation loss after the first epoch.
-    config = TrainingConfig(epochs=20, batch_size=16, validation_fraction=0.25, learning_rate=0.0,
+    # A vanishing learning rate never improves the validation loss after the first epoch.
+    config = TrainingParams(epochs=20, batch_size=16, validation_fraction=0.25, learning_rate=1e-30,
                             early_stopping_patience=3, progress_bar=False)
     history = train(model, _blobs(), config)
     assert len(history["train_total"]) < 20

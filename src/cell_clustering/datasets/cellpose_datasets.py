@@ -7,6 +7,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from kedro.io.core import DatasetError
 
+from cell_clustering import modelling
 from cell_clustering.datasets._file_dataset import BinaryFileDataset
 
 
@@ -26,14 +27,10 @@ class CellposeModelDataset(BinaryFileDataset[dict[str, Any]]):
             )
 
     def _read(self, stream: BinaryIO) -> dict[str, Any]:
-        import torch
-
-        return torch.load(stream, map_location="cpu", weights_only=True)
+        return modelling.read_torch_file(stream)
 
     def _write(self, data: dict[str, Any], stream: BinaryIO) -> None:
-        import torch
-
-        torch.save(data, stream)
+        modelling.write_torch_file(data, stream)
 
 
 class CellposeSegDataset(BinaryFileDataset[np.ndarray]):

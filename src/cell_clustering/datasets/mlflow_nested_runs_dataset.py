@@ -8,10 +8,13 @@ params, final metrics and per-epoch histories.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import mlflow
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
+from mlflow.entities import Metric, Param, RunTag
 
 
 class MlflowNestedRunsDataset(AbstractDataset[list[dict[str, Any]], None]):
@@ -33,11 +36,6 @@ class MlflowNestedRunsDataset(AbstractDataset[list[dict[str, Any]], None]):
         raise DatasetError("MlflowNestedRunsDataset is write-only: open the runs in the MLflow UI.")
 
     def save(self, data: list[dict[str, Any]]) -> None:
-        import time
-
-        import mlflow
-        from mlflow.entities import Metric, Param, RunTag
-
         parent = mlflow.active_run()
         client = mlflow.MlflowClient()
         now = int(time.time() * 1000)

@@ -1,4 +1,4 @@
-"""A plain PyTorch training loop for the models of :mod:`cell_clustering.models`.
+"""A plain PyTorch training loop for the models of :mod:`cell_clustering.modelling.models`.
 
 AdamW, β constant or warmed up linearly, a seeded validation split, early stopping
 on the validation loss, and a divergence guard (non-finite loss, or a KL above a
@@ -9,29 +9,15 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
+
+from cell_clustering.parameters.modelling import TrainingParams
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """How a model is trained; every random step draws from ``seed``."""
-
-    epochs: int = 20
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    validation_fraction: float = 0.1
-    seed: int = 0
-    beta_warmup_epochs: int = 0  # 0: constant β; n: β rises linearly over n epochs
-    early_stopping_patience: int | None = None  # epochs without validation gain
-    kl_threshold: float | None = None  # KL (nats per sample) considered divergent
-    kl_patience: int = 3  # epochs above kl_threshold before stopping
-    progress_bar: bool = True
 
 
 class TrainingDiverged(RuntimeError):
@@ -80,6 +66,7 @@ def _epoch(
     beta: float,
     optimiser: torch.optim.Optimizer | None,
 ) -> dict[str, float]:
+    """One pass over ``batches``: trains when an optimiser is given; mean losses."""
     totals = {"total": 0.0, "reconstruction": 0.0, "kl": 0.0}
     model.train(optimiser is not None)
     for batch_index in batches:
@@ -104,32 +91,92 @@ def _batches(indices: torch.Tensor, batch_size: int) -> list[torch.Tensor]:
     return batches
 
 
+@dataclass
+class _Monitor:
+    """Best weights, early stopping and the divergence guard across epochs."""
+
+    config: TrainingParams
+    name: str
+    best_loss: float = math.inf
+    best_state: dict | None = None
+    epochs_without_gain: int = 0
+    epochs_above_kl: int = 0
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    def record(self, results: dict[str, float]) -> None:
+        for name, value in results.items():
+            self.history.setdefault(name, []).append(value)
+
+    def problem(self, results: dict[str, float], epoch: int) -> str | None:
+        """Why training must stop as diverged after ``epoch``, or None."""
+        if not all(math.isfinite(v) for v in results.values()):
+            return f"the loss became non-finite at epoch {epoch + 1} ({results})"
+        threshold = self.config.kl_threshold
+        if threshold is None or results["train_kl"] <= threshold:
+            self.epochs_above_kl = 0
+            return None
+        self.epochs_above_kl += 1
+        if self.epochs_above_kl < self.config.kl_patience:
+            return None
+        return (
+            f"the KL divergence stayed above kl_threshold={threshold} for {self.epochs_above_kl} "
+            f"epochs (last {results['train_kl']:.3g} at epoch {epoch + 1})"
+        )
+
+    def should_stop(self, model: torch.nn.Module, results: dict[str, float], epoch: int) -> bool:
+        """Keep the best weights; True when early stopping ends training."""
+        if results[self.name] < self.best_loss:
+            self.best_loss, self.epochs_without_gain = results[self.name], 0
+            self.best_state = {name: value.detach().cpu().clone() for name, value in model.state_dict().items()}
+            return False
+        self.epochs_without_gain += 1
+        patience = self.config.early_stopping_patience
+        if patience and self.epochs_without_gain >= patience:
+            logger.info("Early stopping at epoch %d: no %s gain for %d epochs.", epoch + 1, self.name, self.epochs_without_gain)
+            return True
+        return False
+
+    def restore_best(self, model: torch.nn.Module) -> None:
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+        model.to("cpu").eval()  # checkpoints and embeddings are CPU tensors
+
+
+def _epoch_results(
+    model: torch.nn.Module,
+    data: tuple[torch.Tensor, torch.Tensor | None],
+    batches: tuple[list[torch.Tensor], list[torch.Tensor]],
+    beta: float,
+    optimiser: torch.optim.Optimizer,
+) -> dict[str, float]:
+    """Train on the training batches, then score the validation batches (if any)."""
+    tensor, conditions = data
+    train_batches, validation_batches = batches
+    results = {f"train_{k}": v for k, v in _epoch(model, tensor, conditions, train_batches, beta, optimiser).items()}
+    if validation_batches:
+        losses = _epoch(model, tensor, conditions, validation_batches, beta, None)
+        results.update({f"validation_{k}": v for k, v in losses.items()})
+    results["beta"] = beta
+    return results
+
+
 def train(
     model: torch.nn.Module,
     data: np.ndarray,
-    config: TrainingConfig,
+    config: TrainingParams,
     conditions: np.ndarray | None = None,
 ) -> dict[str, list[float]]:
-    """Train ``model`` on ``data`` (N, C, H, W) with AdamW; return per-epoch losses.
-
-    The model ends with the weights of its best epoch (lowest validation total, or
-    training total without a validation split).
-
-    Returns
-    -------
-    dict
-        ``train_total``, ``train_reconstruction``, ``train_kl``, ``beta`` and, with a
-        validation split, the three ``validation_*`` losses: one value per epoch.
+    """Train ``model`` on ``data`` (N, C, H, W) with AdamW; return per-epoch losses
+    (``train_total``, ``train_reconstruction``, ``train_kl``, ``beta`` and, with a
+    validation split, the three ``validation_*``). The model ends with the weights of
+    its best epoch (lowest validation total, or training total without validation).
 
     Raises
     ------
     TrainingDiverged
-        When a loss becomes NaN or infinite, or the KL stays above
-        ``kl_threshold`` for ``kl_patience`` epochs. The model is reset to its best
-        weights first, and the exception carries them.
+        When a loss becomes NaN or infinite, or the KL stays above ``kl_threshold``
+        for ``kl_patience`` epochs; the model is reset to its best weights first.
     """
-    from tqdm.auto import tqdm
-
     generator = seed_everything(config.seed)
     device = default_device()
     model.to(device)
@@ -137,58 +184,29 @@ def train(
     condition_tensor = None if conditions is None else torch.as_tensor(np.array(conditions, dtype=np.int64)).to(device)
     train_idx, validation_idx = split_indices(len(tensor), config.validation_fraction, config.seed)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    history: dict[str, list[float]] = {}
     train_idx_t = torch.as_tensor(train_idx)
     validation_batches = _batches(torch.as_tensor(validation_idx), config.batch_size) if len(validation_idx) else []
-    monitor = "validation_total" if validation_batches else "train_total"
-    best_loss, best_state, epochs_without_gain, epochs_above_kl = math.inf, None, 0, 0
+    monitor = _Monitor(config, "validation_total" if validation_batches else "train_total")
     epochs = tqdm(range(config.epochs), desc="training", unit="epoch", disable=not config.progress_bar)
     for epoch in epochs:
         beta = beta_at(epoch, model.config.beta, config.beta_warmup_epochs)
-        order = train_idx_t[torch.randperm(len(train_idx_t), generator=generator)]
-        results = {f"train_{k}": v for k, v in _epoch(model, tensor, condition_tensor, _batches(order, config.batch_size), beta, optimiser).items()}
-        if validation_batches:
-            results.update({f"validation_{k}": v for k, v in _epoch(model, tensor, condition_tensor, validation_batches, beta, None).items()})
-        results["beta"] = beta
-        for name, value in results.items():
-            history.setdefault(name, []).append(value)
-        epochs.set_postfix(loss=f"{results[monitor]:.2f}", kl=f"{results['train_kl']:.2f}")
-
-        problem = None
-        if not all(math.isfinite(v) for v in results.values()):
-            problem = f"the loss became non-finite at epoch {epoch + 1} ({results})"
-        elif config.kl_threshold is not None and results["train_kl"] > config.kl_threshold:
-            epochs_above_kl += 1
-            if epochs_above_kl >= config.kl_patience:
-                problem = (
-                    f"the KL divergence stayed above kl_threshold={config.kl_threshold} for "
-                    f"{epochs_above_kl} epochs (last {results['train_kl']:.3g} at epoch {epoch + 1})"
-                )
-        else:
-            epochs_above_kl = 0
+        train_batches = _batches(train_idx_t[torch.randperm(len(train_idx_t), generator=generator)], config.batch_size)
+        results = _epoch_results(model, (tensor, condition_tensor), (train_batches, validation_batches), beta, optimiser)
+        monitor.record(results)
+        epochs.set_postfix(loss=f"{results[monitor.name]:.2f}", kl=f"{results['train_kl']:.2f}")
+        problem = monitor.problem(results, epoch)
         if problem:
-            if best_state is not None:
-                model.load_state_dict(best_state)
-            model.to("cpu").eval()
+            monitor.restore_best(model)
             raise TrainingDiverged(
                 f"Training diverged: {problem}. The weights of the best epoch are kept. "
                 "Lower the learning rate or beta, use a beta warm-up, or try the refined VAE.",
-                best_state,
-                history,
+                monitor.best_state,
+                monitor.history,
             )
-
-        if results[monitor] < best_loss:
-            best_loss, epochs_without_gain = results[monitor], 0
-            best_state = {name: value.detach().cpu().clone() for name, value in model.state_dict().items()}
-        else:
-            epochs_without_gain += 1
-            if config.early_stopping_patience and epochs_without_gain >= config.early_stopping_patience:
-                logger.info("Early stopping at epoch %d: no %s gain for %d epochs.", epoch + 1, monitor, epochs_without_gain)
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.to("cpu").eval()  # checkpoints and embeddings are CPU tensors
-    return history
+        if monitor.should_stop(model, results, epoch):
+            break
+    monitor.restore_best(model)
+    return monitor.history
 
 
 @torch.no_grad()

@@ -16,42 +16,26 @@ field is re-raised as :class:`FieldFailed` naming the field.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
+
+from joblib import Parallel, delayed, parallel_config
+
+from cell_clustering import parallel
+from cell_clustering.parameters import ComputeParams
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-BACKENDS = ("sequential", "loky", "dask")
+SEQUENTIAL = ComputeParams()
 
 
 class FieldFailed(ValueError):
     """A per-field task failed; the message names the field and the cause. A
     ValueError, like most per-field failures (bad data), and picklable so it crosses
     process boundaries intact."""
-
-
-@dataclass(frozen=True)
-class ComputeConfig:
-    """The ``compute`` parameters."""
-
-    backend: str = "sequential"
-    n_workers: int = 2
-    scheduler_address: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
-            raise ValueError(f"compute.backend must be one of {BACKENDS}, got '{self.backend}'.")
-        if self.n_workers < 1:
-            raise ValueError(f"compute.n_workers must be at least 1, got {self.n_workers}.")
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> ComputeConfig:
-        return cls(**(params or {}))
 
 
 def _named(key: str, function: Callable[[], T]) -> T:
@@ -62,38 +46,7 @@ def _named(key: str, function: Callable[[], T]) -> T:
         raise FieldFailed(f"Field '{key}' failed: {type(error).__name__}: {error}") from error
 
 
-@contextlib.contextmanager
-def _dask_client(address: str | None, n_workers: int) -> Iterator[Any]:
-    """A client for ``address``, else the one already open in this process, else a
-    local cluster of ``n_workers`` processes for the duration of the call."""
-    from distributed import Client, get_client
-
-    if address:
-        with Client(address, set_as_default=False) as client:
-            yield client
-        return
-    try:
-        existing = get_client()
-    except ValueError:
-        existing = None
-    if existing is not None:
-        yield existing
-        return
-    with Client(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, set_as_default=False) as client:
-        yield client
-
-
-def _on_dask_worker() -> bool:
-    try:
-        from distributed import get_worker
-
-        get_worker()
-    except (ImportError, ValueError):
-        return False
-    return True
-
-
-def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: Mapping[str, Any] | ComputeConfig | None) -> Iterator[tuple[str, T]]:
+def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: ComputeParams | None) -> Iterator[tuple[str, T]]:
     """Run every zero-argument task and yield ``(key, result)`` in sorted key order.
 
     Parameters
@@ -101,8 +54,8 @@ def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: Mapping[str, Any]
     tasks : mapping of str to callable
         One task per field; each must be picklable by cloudpickle for the process
         backends (closures over lazy partition loaders are).
-    compute : mapping or ComputeConfig
-        ``backend``, ``n_workers``, ``scheduler_address``.
+    compute : ComputeParams, optional
+        ``backend``, ``n_workers``, ``scheduler_address``; None runs sequentially.
 
     Yields
     ------
@@ -114,11 +67,11 @@ def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: Mapping[str, Any]
     FieldFailed
         From the first failing field in key order, naming it.
     """
-    config = compute if isinstance(compute, ComputeConfig) else ComputeConfig.from_params(compute)
+    config = compute or SEQUENTIAL
     keys = sorted(tasks)
     # Under the DaskRunner the node itself is a task on the cluster: submitting from
     # it could wait on its own worker's slots, so its fields run in turn.
-    nested_in_dask = config.backend == "dask" and len(keys) > 1 and _on_dask_worker()
+    nested_in_dask = config.backend == "dask" and len(keys) > 1 and parallel.on_dask_worker()
     if nested_in_dask:
         logger.info("Already on a Dask worker: the %d fields of this node run one after the other.", len(keys))
     if config.backend == "sequential" or len(keys) <= 1 or nested_in_dask:
@@ -126,14 +79,12 @@ def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: Mapping[str, Any]
             yield key, _named(key, tasks[key])
         return
 
-    from joblib import Parallel, delayed, parallel_config
-
     calls = (delayed(_named)(key, tasks[key]) for key in keys)
     if config.backend == "loky":
         runner = Parallel(n_jobs=config.n_workers, backend="loky", return_as="generator", pre_dispatch="2*n_jobs")
         yield from zip(keys, runner(calls), strict=True)
         return
-    with _dask_client(config.scheduler_address, config.n_workers) as client, parallel_config(backend="dask", client=client):
+    with parallel.dask_client(config.scheduler_address, config.n_workers) as client, parallel_config(backend="dask", client=client):
         n_threads = max(1, sum(client.nthreads().values()))
         runner = Parallel(n_jobs=-1, return_as="generator", pre_dispatch=2 * n_threads)
         yield from zip(keys, runner(calls), strict=True)
@@ -159,13 +110,13 @@ class _LazyOrderedResults:
         raise KeyError(f"No result for field '{key}'.")
 
 
-def lazy_partitions(tasks: Mapping[str, Callable[[], T]], compute: Mapping[str, Any] | None) -> dict[str, Callable[[], T]]:
+def lazy_partitions(tasks: Mapping[str, Callable[[], T]], compute: ComputeParams | None) -> dict[str, Callable[[], T]]:
     """Lazy partitions for a PartitionedDataset: the same keys, each returning its
     result. With ``sequential`` each task simply runs when its partition is saved;
     otherwise the first save starts :func:`ordered_map` over all of them and the
     following saves (in key order, as Kedro's PartitionedDataset saves) take the
     next results as they come."""
-    config = ComputeConfig.from_params(compute)
+    config = compute or SEQUENTIAL
     if config.backend == "sequential":
         return {key: partial(_named, key, task) for key, task in tasks.items()}
     shared = _LazyOrderedResults(tasks, config)

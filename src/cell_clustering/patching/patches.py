@@ -1,58 +1,14 @@
-"""One patch per cell: morphology, crop + resize or crop + pad, background removed.
-
-Images are indexed ``[row, col]``; grooves are horizontal after preprocessing, so a
-cell's angle to the grooves is the angle of its major axis to the column axis.
-"""
+"""Crop + resize or crop + pad, background removed: one patch per kept cell."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
-from skimage import measure, transform
+from skimage import transform
 
-PROPERTIES = (
-    "label", "centroid", "bbox", "area", "perimeter", "major_axis_length",
-    "minor_axis_length", "eccentricity", "orientation", "solidity", "extent",
-    "intensity_mean",
-)
-
-
-def morphology_table(image: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
-    """Shape and intensity descriptors of every labelled cell.
-
-    Parameters
-    ----------
-    image : (rows, cols) ndarray
-    labels : (rows, cols) integer ndarray, 0 = background
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per label with ``regionprops_table`` columns plus ``aspect_ratio``
-        (major / minor axis), ``angle_to_grooves_deg`` (0 = along the grooves, 90 =
-        across) and ``touches_border``.
-    """
-    if image.shape != labels.shape:
-        raise ValueError(f"Image shape {image.shape} differs from mask shape {labels.shape}.")
-    table = pd.DataFrame(
-        measure.regionprops_table(labels.astype(np.int64), intensity_image=image, properties=PROPERTIES)
-    ).rename(
-        columns={
-            "label": "cell_label", "centroid-0": "centroid_row", "centroid-1": "centroid_col",
-            "bbox-0": "bbox_min_row", "bbox-1": "bbox_min_col", "bbox-2": "bbox_max_row",
-            "bbox-3": "bbox_max_col", "intensity_mean": "mean_intensity",
-        }
-    )
-    table["aspect_ratio"] = table["major_axis_length"] / table["minor_axis_length"].clip(lower=1e-6)
-    # skimage's orientation is the angle between the row axis and the major axis.
-    table["angle_to_grooves_deg"] = 90.0 - np.degrees(np.abs(table["orientation"]))
-    rows, cols = labels.shape
-    table["touches_border"] = (
-        (table["bbox_min_row"] == 0) | (table["bbox_min_col"] == 0)
-        | (table["bbox_max_row"] == rows) | (table["bbox_max_col"] == cols)
-    )
-    return table
+from cell_clustering.parameters.patching import PatchingParams
+from cell_clustering.patching.morphology import KEPT, filter_reason, morphology_table
 
 
 def _cell_only(image: np.ndarray, labels: np.ndarray, label: int, dilation: int) -> np.ndarray:
@@ -68,7 +24,7 @@ def _cell_only(image: np.ndarray, labels: np.ndarray, label: int, dilation: int)
 
 
 def crop_resize(
-    image: np.ndarray, labels: np.ndarray, label: int, size: int, margin: int = 2, dilation: int = 0
+    image: np.ndarray, labels: np.ndarray, label: int, *, size: int, margin: int = 2, dilation: int = 0
 ) -> np.ndarray:
     """Crop the cell's bounding box (plus ``margin``), resize so the longest side is
     ``size`` with the aspect ratio kept, and pad to ``size × size`` (centred).
@@ -94,7 +50,7 @@ def crop_resize(
 
 
 def crop_pad(
-    image: np.ndarray, labels: np.ndarray, label: int, size: int, dilation: int = 0
+    image: np.ndarray, labels: np.ndarray, label: int, *, size: int, dilation: int = 0
 ) -> tuple[np.ndarray, bool]:
     """Centre the cell's bounding box in a ``size × size`` window at native pixel scale.
 
@@ -116,3 +72,40 @@ def crop_pad(
     patch[src_r0 - r0 : src_r1 - r0, src_c0 - c0 : src_c1 - c0] = window
     cropped = bool(rows.max() - rows.min() + 1 > size or cols.max() - cols.min() + 1 > size)
     return patch, cropped
+
+
+def patch_field(
+    image: np.ndarray, labels: np.ndarray, params: PatchingParams
+) -> tuple[pd.DataFrame | None, list[np.ndarray]]:
+    """The morphology table (None for an empty mask) and the patches of the kept cells.
+
+    Parameters
+    ----------
+    image : (rows, cols) float ndarray
+    labels : (rows, cols) integer ndarray, 0 = background
+
+    Returns
+    -------
+    table : pandas.DataFrame or None
+        :func:`morphology_table` with ``filtered_by`` (the filter that removed the
+        cell, or ``"kept"``) and ``cropped_by_window``.
+    patches : list of (S, S) float32 ndarray
+        One per kept cell, in table order.
+    """
+    if image.shape != labels.shape:
+        raise ValueError(f"image shape {image.shape} differs from mask shape {labels.shape}")
+    if labels.max() == 0:
+        return None, []
+    table = morphology_table(image, labels)
+    table["filtered_by"] = table.apply(filter_reason, axis=1, filters=params.filters)
+    table["cropped_by_window"] = False
+    patches = []
+    for index in table.index[table["filtered_by"] == KEPT]:
+        label = int(table.at[index, "cell_label"])
+        if params.method == "crop_resize":
+            patch = crop_resize(image, labels, label, size=params.patch_size, margin=params.margin, dilation=params.mask_dilation)
+        else:
+            patch, cropped = crop_pad(image, labels, label, size=params.patch_size, dilation=params.mask_dilation)
+            table.at[index, "cropped_by_window"] = cropped
+        patches.append(patch)
+    return table, patches

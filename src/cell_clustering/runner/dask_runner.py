@@ -28,6 +28,9 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import mlflow
+from distributed import Client, as_completed, get_client, worker_client
+from kedro.framework import project
 from kedro.framework.hooks.manager import (
     _create_hook_manager,
     _register_hooks,
@@ -48,24 +51,16 @@ class _DaskDataset(AbstractDataset):
         self._name = name
 
     def load(self) -> Any:
-        from distributed import get_client
-
         return get_client().get_dataset(self._name)
 
     def save(self, data: Any) -> None:
-        from distributed import worker_client
-
         with worker_client() as client:
             client.publish_dataset(data, name=self._name, override=True)
 
     def _exists(self) -> bool:
-        from distributed import get_client
-
         return self._name in get_client().list_datasets()
 
     def _release(self) -> None:
-        from distributed import get_client
-
         get_client().unpublish_dataset(self._name)
 
     def _describe(self) -> dict[str, Any]:
@@ -83,8 +78,6 @@ def _absolute_tracking_uri(uri: str) -> str:
 def _resume_mlflow_run(tracking_uri: str | None, run_id: str | None) -> None:
     if not run_id:
         return
-    import mlflow
-
     mlflow.set_tracking_uri(tracking_uri)
     active = mlflow.active_run()
     if active is not None and active.info.run_id == run_id:
@@ -120,15 +113,15 @@ class DaskRunner(AbstractRunner):
 
         ``dependencies`` are the futures of upstream nodes: Dask waits for them.
         """
-        from kedro.framework.project import PACKAGE_NAME, configure_project, settings
-
-        if package_name and PACKAGE_NAME != package_name:
-            configure_project(package_name)  # a fresh worker process knows no project
+        if package_name and project.PACKAGE_NAME != package_name:
+            project.configure_project(package_name)  # a fresh worker process knows no project
+        settings = project.settings
         _resume_mlflow_run(*mlflow_run)
         hook_manager = _create_hook_manager()
         _register_hooks(hook_manager, settings.HOOKS)
         # kedro-mlflow's hook keeps the run state of the driver: leave it out here.
-        _register_hooks_entry_points(hook_manager, (*settings.DISABLE_HOOKS_FOR_PLUGINS, "kedro-mlflow"))
+        # (Matched against the distribution name, spelt with an underscore.)
+        _register_hooks_entry_points(hook_manager, (*settings.DISABLE_HOOKS_FOR_PLUGINS, "kedro_mlflow"))
         for hook in settings.HOOKS:
             if hasattr(hook, "after_catalog_created"):
                 hook.after_catalog_created(catalog=catalog)
@@ -139,7 +132,7 @@ class DaskRunner(AbstractRunner):
         if "address" in self._client_args:
             return self._client_args["address"]
         if "params:compute" in catalog:
-            return (catalog.load("params:compute") or {}).get("scheduler_address")
+            return catalog.load("params:compute").scheduler_address
         return None
 
     def _run(
@@ -149,10 +142,6 @@ class DaskRunner(AbstractRunner):
         hook_manager: PluginManager | None = None,
         run_id: str | None = None,
     ) -> None:
-        import mlflow
-        from distributed import Client, as_completed
-        from kedro.framework.project import PACKAGE_NAME
-
         address = self._address(catalog)
         client_args = {**self._client_args, "address": address} if address else {**self._client_args}
         client = Client(**client_args)
@@ -176,7 +165,7 @@ class DaskRunner(AbstractRunner):
                         hook_manager.hook.before_node_run(node=node, catalog=catalog, inputs=params, is_async=self._is_async, run_id=run_id)
                 dependencies = (node_futures[dependency] for dependency in node_dependencies[node])
                 node_futures[node] = client.submit(
-                    DaskRunner._run_node, node, catalog, PACKAGE_NAME, mlflow_run, self._is_async, run_id, *dependencies,
+                    DaskRunner._run_node, node, catalog, project.PACKAGE_NAME, mlflow_run, self._is_async, run_id, *dependencies,
                     key=f"kedro-node-{node.name}-{run_id or ''}", pure=False,
                 )
             for index, (_, node) in enumerate(as_completed(node_futures.values(), with_results=True)):

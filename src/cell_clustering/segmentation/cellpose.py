@@ -1,9 +1,7 @@
 """Cellpose 3.x (the CPnet U-Net) for our fields: model sources, training, inference.
 
-No Kedro here. Everything Cellpose is imported inside functions: importing cellpose
-costs seconds, and `kedro` commands that only list pipelines should not pay it.
+No Kedro here. Known Cellpose pitfalls handled here:
 
-Known Cellpose pitfalls handled here:
 * A path that does not exist is *not* an error in cellpose 3.1.1: it logs "using
   default model" and downloads ``cyto3``. :func:`resolve_model_source` refuses such a
   path before Cellpose sees it.
@@ -14,13 +12,17 @@ Known Cellpose pitfalls handled here:
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from cellpose import metrics, models
+from cellpose import train as cellpose_train
+
+from cell_clustering.parameters.segmentation import CellposeTrainingParams
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +40,6 @@ class ModelSource:
     value: str | None = None
 
 
-def builtin_model_names() -> list[str]:
-    from cellpose import models
-
-    return list(models.MODEL_NAMES)
-
-
 def resolve_model_source(source: str | None) -> ModelSource:
     """Interpret ``segmentation.model_source``.
 
@@ -56,32 +52,22 @@ def resolve_model_source(source: str | None) -> ModelSource:
     if source is None or str(source).strip().lower() in ("", "none", "null", "scratch"):
         return ModelSource("none")
     source = str(source)
-    if source in builtin_model_names():
+    if source in models.MODEL_NAMES:
         return ModelSource("builtin", source)
     if Path(source).is_file():
         return ModelSource("path", str(Path(source).resolve()))
     raise FileNotFoundError(
         f"segmentation.model_source '{source}' is neither an existing model file nor a "
-        f"built-in Cellpose model ({', '.join(builtin_model_names()[:4])}, ...). Fix the "
+        f"built-in Cellpose model ({', '.join(models.MODEL_NAMES[:4])}, ...). Fix the "
         "path, name a built-in model, or use 'none' to train a CPnet from scratch."
     )
 
 
-def device_is_gpu() -> bool:
-    """CUDA when available, CPU otherwise."""
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def build_model(source: ModelSource, seed: int = 0) -> Any:
+def build_model(source: ModelSource, *, seed: int = 0) -> models.CellposeModel:
     """A ``CellposeModel`` with the weights of ``source`` (random for ``none``, drawn
     from ``seed`` so that a run from scratch is reproducible)."""
-    import torch
-    from cellpose import models
-
     torch.manual_seed(seed)
-    gpu = device_is_gpu()
+    gpu = torch.cuda.is_available()
     if source.kind == "none":
         return models.CellposeModel(gpu=gpu, pretrained_model=False)
     if source.kind == "builtin":
@@ -90,11 +76,9 @@ def build_model(source: ModelSource, seed: int = 0) -> Any:
     return models.CellposeModel(gpu=gpu, pretrained_model=source.value)
 
 
-def model_from_state_dict(state_dict: dict[str, Any]) -> Any:
+def model_from_state_dict(state_dict: dict[str, Any]) -> models.CellposeModel:
     """Rebuild a ``CellposeModel`` from a saved CPnet state dict."""
-    from cellpose import models
-
-    model = models.CellposeModel(gpu=device_is_gpu(), pretrained_model=False)
+    model = models.CellposeModel(gpu=torch.cuda.is_available(), pretrained_model=False)
     model.net.load_state_dict(state_dict)
     model.net.eval()
     # CellposeModel reads these from the file when it loads a path itself.
@@ -103,31 +87,16 @@ def model_from_state_dict(state_dict: dict[str, Any]) -> Any:
     return model
 
 
-_MODEL_CACHE: dict[str, Any] = {}
+_MODEL_CACHE: dict[str, models.CellposeModel] = {}
 
 
-def cached_model(key: str, state_dict: dict[str, Any]) -> Any:
+def cached_model(key: str, state_dict: dict[str, Any]) -> models.CellposeModel:
     """The model of ``state_dict``, built once per process for ``key``: per-field tasks
     on parallel workers each rebuild it once, not once per field. Holds one model."""
     if key not in _MODEL_CACHE:
         _MODEL_CACHE.clear()
         _MODEL_CACHE[key] = model_from_state_dict(state_dict)
     return _MODEL_CACHE[key]
-
-
-@dataclass(frozen=True)
-class CellposeTraining:
-    """Parameters of ``cellpose.train.train_seg`` that we expose."""
-
-    n_epochs: int = 100
-    learning_rate: float = 0.005
-    weight_decay: float = 1e-5
-    batch_size: int = 8
-    min_train_masks: int = 5
-    sgd: bool = False
-    bsize: int = 128
-    nimg_per_epoch: int | None = None
-    seed: int = 0
 
 
 def count_trainable(labels: list[np.ndarray], min_train_masks: int) -> int:
@@ -137,19 +106,16 @@ def count_trainable(labels: list[np.ndarray], min_train_masks: int) -> int:
 
 
 def train(
-    model: Any,
+    model: models.CellposeModel,
     train_images: list[np.ndarray],
     train_labels: list[np.ndarray],
     validation_images: list[np.ndarray],
     validation_labels: list[np.ndarray],
-    config: CellposeTraining,
+    config: CellposeTrainingParams,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Train ``model.net`` in place with ``train_seg``; return its state dict and the
     per-epoch train and validation losses (validation is computed by Cellpose on
     epochs 5, 0, 10, 20, ...; other entries are 0)."""
-    import torch
-    from cellpose import train as cp_train
-
     if count_trainable(train_labels, config.min_train_masks) == 0:
         raise ValueError(
             f"Too few masks for training: no training field has at least "
@@ -161,7 +127,7 @@ def train(
     with tempfile.TemporaryDirectory() as folder:
         # train_seg always writes a model file; we keep the weights in memory and let
         # the catalog store them, versioned.
-        _, train_losses, validation_losses = cp_train.train_seg(
+        _, train_losses, validation_losses = cellpose_train.train_seg(
             model.net,
             train_data=train_images,
             train_labels=train_labels,
@@ -188,8 +154,9 @@ def train(
 
 
 def segment(
-    model: Any,
+    model: models.CellposeModel,
     image: np.ndarray,
+    *,
     diameter: float | None = None,
     flow_threshold: float = 0.4,
     cellprob_threshold: float = 0.0,
@@ -199,6 +166,14 @@ def segment(
     Cellpose normalises each image to its 1st–99th percentiles, as it did in training,
     so any preprocessed range works. ``diameter`` of ``None`` uses the mean diameter of
     the training masks.
+
+    Parameters
+    ----------
+    image : (rows, cols) ndarray, any real dtype
+
+    Returns
+    -------
+    (rows, cols) integer ndarray of labels
     """
     masks, _, _ = model.eval(
         np.asarray(image, dtype=np.float32),
@@ -215,20 +190,10 @@ def average_precision(
     true_masks: list[np.ndarray], predicted_masks: list[np.ndarray], thresholds: list[float]
 ) -> np.ndarray:
     """AP = TP / (TP + FP + FN) per field (rows) and IoU threshold (columns)."""
-    from cellpose import metrics
-
     ap, _, _, _ = metrics.average_precision(true_masks, predicted_masks, threshold=thresholds)
     return np.asarray(ap)
 
 
 def aggregated_jaccard(true_masks: list[np.ndarray], predicted_masks: list[np.ndarray]) -> np.ndarray:
     """Aggregated Jaccard index per field."""
-    from cellpose import metrics
-
     return np.asarray(metrics.aggregated_jaccard_index(true_masks, predicted_masks))
-
-
-def set_local_models_path(folder: str | os.PathLike) -> None:
-    """Keep Cellpose's downloaded weights inside the project, not the home folder
-    (must run before cellpose is imported)."""
-    os.environ.setdefault("CELLPOSE_LOCAL_MODELS_PATH", str(folder))

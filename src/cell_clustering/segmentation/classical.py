@@ -1,9 +1,8 @@
-"""Per-image segmentation helpers that do not need Cellpose.
+"""Per-image segmentation that does not need Cellpose.
 
 :func:`segment_classical` (Otsu threshold + distance-transform watershed) is the
-baseline against which a trained Cellpose model is judged, and the segmenter of the
-thin default pipeline until the Cellpose nodes land. :func:`filter_labels` applies
-the post-filters shared by every segmenter.
+baseline against which a trained Cellpose model is judged. :func:`filter_labels`
+applies the post-filters shared by every segmenter.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ def label_dtype(n_labels: int) -> type[np.unsignedinteger]:
 
 def segment_classical(
     image: np.ndarray,
+    *,
     smoothing_sigma: float = 2.0,
     min_object_area: int = 80,
     h_maxima: float = 3.0,
@@ -59,12 +59,22 @@ def segment_classical(
 
 def filter_labels(
     labels: np.ndarray,
+    *,
     drop_border: bool = True,
     min_area: int = 0,
     max_area: int | None = None,
 ) -> np.ndarray:
     """Remove labels touching the border or outside ``[min_area, max_area]``; relabel
-    sequentially (1..n) in raster order."""
+    sequentially (1..n) in raster order.
+
+    Parameters
+    ----------
+    labels : (rows, cols) integer ndarray, 0 = background
+
+    Returns
+    -------
+    (rows, cols) uint16 or uint32 ndarray
+    """
     labels = np.asarray(labels)
     if drop_border:
         labels = segmentation.clear_border(labels)

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cell_clustering.clustering import cluster, hungarian_accuracy
+from cell_clustering.evaluation import cluster, hungarian_accuracy
 from cell_clustering.pipelines.benchmark.nodes import (
     prepare_benchmark_split,
     summarise_benchmark,
 )
 from cell_clustering.pipelines.benchmark_data.nodes import validate_benchmark_arrays
+from tests.parameters import block
 
 
 def test_prepare_scales_to_unit_range_and_keeps_the_first_samples():
@@ -51,7 +52,8 @@ def _record(model: str, accuracy_z: float, accuracy_informed: float | None = Non
 
 def test_best_unsupervised_row_never_is_a_label_informed_one():
     grid = [_record("vae", 0.81), _record("cvae", 0.70, accuracy_informed=0.99)]
-    table, markdown, runs = summarise_benchmark({"training": {"epochs": 2, "batch_size": 8}, "heads": ["kmeans"]}, mnist=grid)
+    params = block("benchmark", training={"epochs": 2, "batch_size": 8}, heads=["kmeans"])
+    table, markdown, runs = summarise_benchmark(params, mnist=grid)
     assert len(table) == 3
     best_section = markdown.split("## Best unsupervised head per dataset")[1].split("##")[0]
     assert "| mnist | vae | 16 |" in best_section and "0.990" not in best_section

@@ -8,15 +8,17 @@ import pytest
 from sklearn import metrics
 from sklearn.datasets import make_blobs
 
-from cell_clustering.clustering import composition, hungarian_accuracy, internal_scores
+from cell_clustering.evaluation import composition, hungarian_accuracy, internal_scores
 from cell_clustering.pipelines.evaluation.nodes import (
+    FIGURE_TITLES,
     build_report,
     cluster_composition,
     cluster_latents,
     plot_cluster_samples,
 )
+from tests.parameters import block
 
-PARAMS = {"n_clusters": [3], "seed": 0, "n_init": 5, "label_column": "condition"}
+PARAMS = block("evaluation", n_clusters=[3], report_k=3, seed=0, n_init=5, label_column="condition")
 
 
 def test_hungarian_accuracy_hand_checked_case():
@@ -88,13 +90,13 @@ def test_chi_squared_detects_planted_dependence_only():
 
 def test_single_condition_skips_statistics_with_a_note_and_report_says_so():
     assignments = pd.DataFrame({"condition": "control", "cluster_k2": np.arange(10) % 2})
-    params = {"report_k": 2, "n_clusters": [2], "control_condition": "control", "seed": 0, "samples_per_cluster": 3}
+    params = block("evaluation", report_k=2, n_clusters=[2], control_condition="control", seed=0, samples_per_cluster=3)
     table, test = cluster_composition(assignments, params)
     assert "only one condition" in test["note"]
     assert "enrichment_p_value" not in table
     _, png = plot_cluster_samples(np.zeros((10, 1, 8, 8), np.float32), assignments, params)
     metrics_table = pd.DataFrame({"k": [2], "silhouette": [0.5]})
-    page = build_report(metrics_table, table, test, params, png, png, png, png, png)
+    page = build_report(metrics_table, table, test, params, **dict.fromkeys(FIGURE_TITLES, png))
     assert "only one condition" in page
     assert page.count("<img ") == 5 and page.count("<table") == 2
     assert "NMI not computed" in page

@@ -8,10 +8,19 @@ import pytest
 from skimage import draw
 
 from cell_clustering.patching import crop_pad, crop_resize, morphology_table
-from cell_clustering.pipelines.patching.nodes import extract_patches
+from cell_clustering.pipelines.patching.nodes import (
+    count_against_truth,
+    extract_patches,
+    match_cells_to_truth,
+    plot_patch_grid,
+    study_cell_sizes,
+)
+from tests.parameters import block
 
-PARAMS = {"method": "crop_resize", "patch_size": 32, "margin": 2, "mask_dilation": 0,
-          "filters": {"drop_border": True, "min_area": 20, "max_area": None}}
+SETTINGS = {"method": "crop_resize", "patch_size": 32, "margin": 2, "mask_dilation": 0,
+            "filters": {"drop_border": True, "min_area": 20, "max_area": None}}
+PARAMS = block("patching", **SETTINGS)
+SEQUENTIAL = block("compute")
 
 
 def field_with_two_touching_cells():
@@ -79,37 +88,34 @@ def test_extract_patches_rows_align_with_metadata_and_are_deterministic():
     edge[rr, cc] = 3  # touches the border: filtered
     images = {"control/a": lambda: image, "Rac1/b": lambda: image}
     masks = {"control/a": lambda: edge, "Rac1/b": lambda: labels}
-    patches, metadata, cells = extract_patches(images, masks, PARAMS)
+    patches, metadata, cells = extract_patches(images, masks, PARAMS, SEQUENTIAL)
     assert patches.shape == (4, 1, 32, 32) and patches.dtype == np.float32
     assert metadata[["field", "cell_label"]].values.tolist() == [["Rac1/b", 1], ["Rac1/b", 2], ["control/a", 1], ["control/a", 2]]
     assert metadata["condition"].tolist() == ["Rac1", "Rac1", "control", "control"]
     assert cells.loc[cells["cell_label"] == 3, "filtered_by"].tolist() == ["drop_border"]
-    again, _, _ = extract_patches(images, masks, PARAMS)
+    again, _, _ = extract_patches(images, masks, PARAMS, SEQUENTIAL)
     np.testing.assert_array_equal(patches, again)
 
 
 def test_all_cells_filtered_names_the_filter():
     image, labels = field_with_two_touching_cells()
-    params = {**PARAMS, "filters": {"drop_border": True, "min_area": 10_000, "max_area": None}}
+    params = block("patching", **{**SETTINGS, "filters": {"drop_border": True, "min_area": 10_000, "max_area": None}})
     with pytest.raises(ValueError, match="min_area"):
-        extract_patches({"c/a": lambda: image}, {"c/a": lambda: labels}, params)
+        extract_patches({"c/a": lambda: image}, {"c/a": lambda: labels}, params, SEQUENTIAL)
 
 
 def test_shape_mismatch_names_the_field():
     image, labels = field_with_two_touching_cells()
     with pytest.raises(ValueError, match="c/a"):
-        extract_patches({"c/a": lambda: image[:50]}, {"c/a": lambda: labels}, PARAMS)
+        extract_patches({"c/a": lambda: image[:50]}, {"c/a": lambda: labels}, PARAMS, SEQUENTIAL)
 
 
-STUDY_PARAMS = {**PARAMS, "patch_size": 32, "size_study": {"percentile": 95, "size_multiple": 8},
-                "grid": {"samples_per_condition": 3, "seed": 0}}
+STUDY_PARAMS = block("patching", **{**SETTINGS, "grid": {"samples_per_condition": 3, "seed": 0}})
 
 
 def test_size_study_suggests_a_window_fitting_the_percentile_after_a_csv_round_trip(tmp_path):
-    from cell_clustering.pipelines.patching.nodes import study_cell_sizes
-
     image, labels = field_with_two_touching_cells()
-    _, _, cells = extract_patches({"c/a": lambda: image, "d/b": lambda: image}, {"c/a": lambda: labels, "d/b": lambda: labels}, STUDY_PARAMS)
+    _, _, cells = extract_patches({"c/a": lambda: image, "d/b": lambda: image}, {"c/a": lambda: labels, "d/b": lambda: labels}, STUDY_PARAMS, SEQUENTIAL)
     cells.to_csv(tmp_path / "cells.csv", index=False)  # as the catalog stores it
     suggestion, figure = study_cell_sizes(pd.read_csv(tmp_path / "cells.csv"), STUDY_PARAMS)
     # Cell 1's box is 59 columns wide, cell 2's 31: the p95 of [59, 31, 59, 31] is
@@ -122,13 +128,11 @@ def test_size_study_suggests_a_window_fitting_the_percentile_after_a_csv_round_t
 
 
 def test_patch_counts_match_truth_for_a_perfect_segmentation():
-    from cell_clustering.pipelines.patching.nodes import count_against_truth
-
     image, labels = field_with_two_touching_cells()
     edge = labels.copy()
     rr, cc = draw.ellipse(5, 140, 8, 8, shape=edge.shape)
     edge[rr, cc] = 3
-    _, _, cells = extract_patches({"c/a": lambda: image}, {"c/a": lambda: edge}, PARAMS)
+    _, _, cells = extract_patches({"c/a": lambda: image}, {"c/a": lambda: edge}, PARAMS, SEQUENTIAL)
     counts = count_against_truth(cells, {"c/a": lambda: edge}, PARAMS).set_index("condition")
     assert counts.loc["c", "segmented_cells"] == counts.loc["c", "true_cells"] == 3
     assert counts.loc["c", "patches"] == counts.loc["c", "true_cells_after_filters"] == 2
@@ -137,8 +141,6 @@ def test_patch_counts_match_truth_for_a_perfect_segmentation():
 
 
 def test_patch_grid_has_a_row_per_condition():
-    from cell_clustering.pipelines.patching.nodes import plot_patch_grid
-
     patches = np.random.default_rng(0).uniform(size=(7, 1, 8, 8)).astype(np.float32)
     metadata = pd.DataFrame({"condition": ["a"] * 4 + ["b"] * 3})
     figure = plot_patch_grid(patches, metadata, STUDY_PARAMS)
@@ -146,8 +148,6 @@ def test_patch_grid_has_a_row_per_condition():
 
 
 def test_patches_are_matched_to_their_planted_shape_class():
-    from cell_clustering.pipelines.patching.nodes import match_cells_to_truth
-
     _, truth = field_with_two_touching_cells()
     predicted = np.zeros_like(truth)
     predicted[truth == 1] = 2  # the segmenter numbers cells its own way

@@ -16,6 +16,7 @@ from cell_clustering.pipelines.preprocessing.nodes import (
     measure_fields,
     preprocess_fields,
 )
+from tests.parameters import block
 
 DTYPES = [np.uint8, np.uint16, np.float32, np.float64]
 
@@ -89,8 +90,8 @@ def test_rotated_mask_matches_mask_drawn_at_rotated_angle_and_keeps_labels():
     [
         lambda im: steps.apply_clahe(im, clip_limit=0.01, kernel_size=16),
         steps.normalise,
-        lambda im: steps.clip_percentiles(im, 1.0, 99.0),
-        lambda im: steps.denoise_tv(im, 0.05),
+        lambda im: steps.clip_percentiles(im, low=1.0, high=99.0),
+        lambda im: steps.denoise_tv(im, weight=0.05),
         steps.robust_unit_range,
     ],
     ids=["clahe", "normalise", "clip", "denoise", "robust_unit_range"],
@@ -121,7 +122,7 @@ def test_crop_to_valid_leaves_no_filled_corner():
 
 def test_clip_percentiles_rejects_bad_percentiles():
     with pytest.raises(ValueError, match="low=50"):
-        steps.clip_percentiles(np.ones((4, 4)), 50, 10)
+        steps.clip_percentiles(np.ones((4, 4)), low=50, high=10)
 
 
 def test_hot_pixels_do_not_flatten_clahe():
@@ -132,21 +133,15 @@ def test_hot_pixels_do_not_flatten_clahe():
     assert out.std() > 0.1
 
 
-PARAMS = {
-    "channel": None,
-    "channel_axis": -1,
-    "angle": {"canny_sigma": 2.0, "background_percentile": 70.0, "coarse_step_deg": 0.5, "fine_step_deg": 0.05,
-              "fallback_angle_deg": 0.0, "min_confidence": 0.2},
-    "rotation": {"enabled": True, "border_mode": "constant", "crop_to_valid": False},
-    "clahe": {"enabled": True, "saturation_percentile": 99.99},
-    "normalise": {"enabled": True},
-    "clip": {"enabled": True, "low_percentile": 1.0, "high_percentile": 99.8},
-    "denoise": {"enabled": True},
+SETTINGS = {
+    "angle": {"fine_step_deg": 0.05},
     "density_bins": [
         {"name": "sparse", "max_foreground": 0.07, "clahe_clip_limit": 0.01, "clahe_kernel_size": 16, "tv_weight": 0.06},
         {"name": "crowded", "max_foreground": 1.0, "clahe_clip_limit": 0.008, "clahe_kernel_size": 16, "tv_weight": 0.04},
     ],
 }
+PARAMS = block("preprocessing", **SETTINGS)
+SEQUENTIAL = block("compute")
 
 
 def _broken():
@@ -163,14 +158,14 @@ def test_bad_fields_are_skipped_with_their_names_and_others_go_on(caplog):
         "control/stack": lambda: np.zeros((3, 64, 64), np.uint16),
     }
     with caplog.at_level(logging.WARNING):
-        table = measure_fields(partitions, PARAMS)
+        table = measure_fields(partitions, PARAMS, SEQUENTIAL)
     status = table.set_index("field")["status"]
     assert status["control/good"] == "ok"
     for field in ("control/bad", "control/constant", "control/nan", "control/stack"):
         assert status[field].startswith("skipped"), field
         assert field in caplog.text
     assert "bad.tif" in status["control/bad"]
-    outputs = preprocess_fields(partitions, table, PARAMS)
+    outputs = preprocess_fields(partitions, table, PARAMS, SEQUENTIAL)
     assert list(outputs) == ["control/good"]
     image = outputs["control/good"]()
     assert image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
@@ -179,18 +174,18 @@ def test_bad_fields_are_skipped_with_their_names_and_others_go_on(caplog):
 def test_channel_parameter_picks_one_channel_of_rgb():
     rgb = np.zeros((64, 64, 3), np.uint8)
     rgb[..., 1] = (line_pattern(20.0, shape=(64, 64), noise=0.01) * 120 + 50).astype(np.uint8)
-    table = measure_fields({"control/rgb": lambda: rgb}, {**PARAMS, "channel": 1})
+    table = measure_fields({"control/rgb": lambda: rgb}, block("preprocessing", **SETTINGS, channel=1), SEQUENTIAL)
     assert abs(table.loc[0, "angle_deg"] - 20.0) < 1.0
 
 
 def test_no_images_error_says_where_to_put_them():
     with pytest.raises(FileNotFoundError, match="data/01_raw/images/<condition>.*demo_data"):
-        measure_fields({}, PARAMS)
+        measure_fields({}, PARAMS, SEQUENTIAL)
 
 
 def test_all_fields_bad_is_an_error_listing_them():
     with pytest.raises(FieldError, match="control/constant"):
-        measure_fields({"control/constant": lambda: np.ones((8, 8))}, PARAMS)
+        measure_fields({"control/constant": lambda: np.ones((8, 8))}, PARAMS, SEQUENTIAL)
 
 
 def test_compare_angles_wraps_at_180_degrees():

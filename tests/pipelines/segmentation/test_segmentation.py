@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-import yaml
+from cellpose import models
 
-from cell_clustering import cellpose_tools as cp
+from cell_clustering import demo_data
+from cell_clustering import segmentation as cp
 from cell_clustering.datasets import CellposeModelDataset, CellposeSegDataset
+from cell_clustering.parameters.segmentation import CellposeTrainingParams
 from cell_clustering.pipelines.preprocessing.nodes import _annotation_loaders
 from cell_clustering.pipelines.segmentation.nodes import (
     evaluate_segmentation,
@@ -20,9 +21,10 @@ from cell_clustering.pipelines.segmentation.nodes import (
     split_fields,
     train_cellpose,
 )
-from cell_clustering.synthetic import DemoConfig, generate_field
+from tests.parameters import block
 
-PARAMS = yaml.safe_load((Path(__file__).parents[3] / "conf/base/parameters_segmentation.yml").read_text())["segmentation"]
+PARAMS = block("segmentation")
+SEQUENTIAL = block("compute")
 
 
 def test_model_source_none_builtin_and_existing_path(tmp_path):
@@ -51,7 +53,7 @@ def test_builtin_name_reaches_cellpose_unchanged():
 def test_split_is_by_field_seeded_and_marks_unannotated():
     images = {f"c/f{i}": None for i in range(10)}
     masks = {f"c/f{i}": None for i in range(8)}
-    params = {"validation_fraction": 0.25, "split_seed": 3}
+    params = block("segmentation", validation_fraction=0.25, split_seed=3)
     split = split_fields(images, masks, params)
     assert split["role"].value_counts().to_dict() == {"train": 6, "validation": 2, "unannotated": 2}
     assert split.equals(split_fields(images, masks, params))
@@ -71,12 +73,12 @@ def test_training_errors_name_the_problem():
     with pytest.raises(ValueError, match="No annotated field"):
         train_cellpose({"c/a": lambda: image}, {}, pd.DataFrame({"field": ["c/a"], "role": ["unannotated"]}), PARAMS)
     with pytest.raises(ValueError, match="untrained CPnet"):
-        train_cellpose({}, {}, split, {**PARAMS, "train": False})
+        train_cellpose({}, {}, split, block("segmentation", train=False))
 
 
 def test_field_with_no_cell_gives_empty_mask_and_warning(caplog):
     state = cp.build_model(cp.ModelSource("none")).net.state_dict()
-    partitions = segment_fields({"c/blank": lambda: np.zeros((64, 64), np.float32)}, state, PARAMS)
+    partitions = segment_fields({"c/blank": lambda: np.zeros((64, 64), np.float32)}, state, PARAMS, SEQUENTIAL)
     with caplog.at_level(logging.WARNING):
         labels = partitions["c/blank"]()
     assert labels.shape == (64, 64) and labels.max() == 0
@@ -84,11 +86,11 @@ def test_field_with_no_cell_gives_empty_mask_and_warning(caplog):
 
 
 def test_quality_table_scores_perfect_prediction_and_baseline():
-    config = DemoConfig.from_params({**yaml.safe_load((Path(__file__).parents[3] / "conf/base/parameters_demo_data.yml").read_text())["demo_data"], "field_shape": [192, 192]})
-    image, labels, _, _ = generate_field(config, "control", 0)
+    config = block("demo_data", field_shape=[192, 192])
+    image, labels, _, _ = demo_data.generate_field(config, "control", 0)
     split = pd.DataFrame({"field": ["c/a"], "role": ["validation"]})
     image = image.astype(np.float32)
-    table, metrics = evaluate_segmentation({"c/a": lambda: image}, {"c/a": lambda: labels}, {"c/a": lambda: labels}, split, {**PARAMS, "post_filters": {"drop_border": False, "min_area": 0, "max_area": None}})
+    table, metrics = evaluate_segmentation({"c/a": lambda: image}, {"c/a": lambda: labels}, {"c/a": lambda: labels}, split, block("segmentation", post_filters={"drop_border": False, "min_area": 0, "max_area": None}))
     overall = table[table["field"] == "overall"].set_index("method")
     assert overall.loc["cellpose", "ap_0.5"] == 1.0 and overall.loc["cellpose", "aggregated_jaccard"] == 1.0
     assert 0 < overall.loc["classical", "ap_0.5"] <= 1.0
@@ -102,8 +104,6 @@ def test_quality_without_held_out_fields_is_empty():
 
 
 def test_cellpose_model_file_loads_in_cellpose(tmp_path):
-    from cellpose import models
-
     net_state = cp.build_model(cp.ModelSource("none")).net.state_dict()
     path = tmp_path / "cellpose_model.pt"
     CellposeModelDataset(filepath=str(path)).save(net_state)
@@ -122,15 +122,17 @@ def test_gui_annotations_map_to_field_keys(tmp_path):
 
 @pytest.mark.slow
 def test_training_raises_average_precision_above_the_untrained_model():
-    demo = yaml.safe_load((Path(__file__).parents[3] / "conf/base/parameters_demo_data.yml").read_text())["demo_data"]
-    config = DemoConfig.from_params({**demo, "field_shape": [192, 192], "crowded_fraction": 0.0, "cells_per_field": {"sparse": 9, "crowded": 9}, "min_gap_um": {"sparse": 2.0, "crowded": 0.0}})
-    fields = [generate_field(config, condition, 0) for condition in config.conditions]
+    config = block(
+        "demo_data", field_shape=[192, 192], crowded_fraction=0.0,
+        cells_per_field={"sparse": 9, "crowded": 9}, min_gap_um={"sparse": 2.0, "crowded": 0.0},
+    )
+    fields = [demo_data.generate_field(config, condition, 0) for condition in config.conditions]
     images = [f[0].astype(np.float32) for f in fields]
     masks = [f[1] for f in fields]
     untrained = cp.build_model(cp.ModelSource("none"))
     baseline = cp.average_precision(masks[:1], [cp.segment(untrained, images[0], diameter=30.0)], [0.5])[0, 0]
     model = cp.build_model(cp.ModelSource("none"))
-    cp.train(model, images[1:], masks[1:], [], [], cp.CellposeTraining(n_epochs=40, bsize=128, batch_size=2, min_train_masks=1))
+    cp.train(model, images[1:], masks[1:], [], [], CellposeTrainingParams(n_epochs=40, bsize=128, batch_size=2, min_train_masks=1))
     trained = cp.average_precision(masks[:1], [cp.segment(model, images[0])], [0.5])[0, 0]
     assert trained > baseline
     assert trained > 0.5

@@ -8,13 +8,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cell_clustering.models.nn import ConvDecoder, ConvEncoder
-from cell_clustering.models.vae import VAEConfig, VAELossMixin, reparameterise
+from cell_clustering.modelling.models.nn import ConvDecoder, ConvEncoder
+from cell_clustering.modelling.models.vae import VAEConfig, VAELossMixin, reparameterise
 
 
 @dataclass(frozen=True)
 class ConditionalVAEConfig(VAEConfig):
     """Hyperparameters of :class:`ConditionalVAE`; ``n_conditions`` ≥ 2."""
+
+    n_conditions: int = 2
 
     def __post_init__(self) -> None:
         super().__post_init__()

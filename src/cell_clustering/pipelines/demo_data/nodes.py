@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cell_clustering.synthetic import DemoConfig, generate_dataset
+from cell_clustering import demo_data
+from cell_clustering.parameters import DemoDataParams
 
 logger = logging.getLogger(__name__)
 
 
 def generate_demo_data(
-    params: dict[str, Any],
+    params: DemoDataParams,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], pd.DataFrame, pd.DataFrame]:
     """Draw the demo fields, their instance masks and the ground-truth tables.
-
-    Parameters
-    ----------
-    params : dict
-        ``demo_data`` parameters (see ``conf/base/parameters_demo_data.yml``).
 
     Returns
     -------
@@ -34,12 +29,6 @@ def generate_demo_data(
     cells : pandas.DataFrame
         One row per cell: field, label, condition, planted shape parameters.
     """
-    config = DemoConfig.from_params(params)
-    images, masks, fields, cells = generate_dataset(config)
-    logger.info(
-        "Demo data: %d fields, %d cells across %d conditions.",
-        len(images),
-        len(cells),
-        fields["condition"].nunique(),
-    )
+    images, masks, fields, cells = demo_data.generate_dataset(params)
+    logger.info("Demo data: %d fields, %d cells across %d conditions.", len(images), len(cells), fields["condition"].nunique())
     return images, masks, fields, cells

@@ -1,6 +1,6 @@
 """Wiring of the ``evaluation`` pipeline."""
 
-from kedro.pipeline import Pipeline, node, pipeline
+from kedro.pipeline import Node, Pipeline
 
 from cell_clustering.pipelines.evaluation.nodes import (
     build_report,
@@ -13,44 +13,44 @@ from cell_clustering.pipelines.evaluation.nodes import (
     plot_morphology_by_cluster,
 )
 
-FIGURES = [
-    ("cluster_samples", plot_cluster_samples, ["patches", "cluster_assignments"]),
-    ("latent_distributions", plot_latent_distributions, ["latents", "cluster_assignments"]),
-    ("cluster_correlations", plot_cluster_correlations, ["latents", "cluster_assignments"]),
-    ("latent_map", plot_latent_map, ["latents", "cluster_assignments"]),
-    ("morphology_by_cluster", plot_morphology_by_cluster, ["cluster_assignments", "patch_metadata"]),
-]
+FIGURES = {
+    "cluster_samples": (plot_cluster_samples, ["patches", "cluster_assignments"]),
+    "latent_distributions": (plot_latent_distributions, ["latents", "cluster_assignments"]),
+    "cluster_correlations": (plot_cluster_correlations, ["latents", "cluster_assignments"]),
+    "latent_map": (plot_latent_map, ["latents", "cluster_assignments"]),
+    "morphology_by_cluster": (plot_morphology_by_cluster, ["cluster_assignments", "patch_metadata"]),
+}
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     figure_nodes = [
-        node(
-            function,
-            inputs=[*inputs, "params:evaluation"],
-            outputs=[f"{name}_figure", f"{name}_png"],
-            name=f"plot_{name}",
-        )
-        for name, function, inputs in FIGURES
+        Node(function, inputs=[*inputs, "params:evaluation"], outputs=[f"{name}_figure", f"{name}_png"], name=f"plot_{name}")
+        for name, (function, inputs) in FIGURES.items()
     ]
-    return pipeline(
+    return Pipeline(
         [
-            node(
+            Node(
                 cluster_latents,
                 inputs=["latents", "patch_metadata", "params:evaluation", "patch_truth"],
                 outputs=["cluster_assignments", "clustering_metrics", "clustering_metrics_mlflow"],
                 name="cluster_latents",
             ),
-            node(
+            Node(
                 cluster_composition,
                 inputs=["cluster_assignments", "params:evaluation"],
                 outputs=["cluster_composition", "composition_test"],
                 name="cluster_composition",
             ),
             *figure_nodes,
-            node(
+            Node(
                 build_report,
-                inputs=["clustering_metrics", "cluster_composition", "composition_test", "params:evaluation",
-                        *[f"{name}_png" for name, _, _ in FIGURES]],
+                inputs={
+                    "metrics_table": "clustering_metrics",
+                    "composition_table": "cluster_composition",
+                    "composition_test": "composition_test",
+                    "params": "params:evaluation",
+                    **{name: f"{name}_png" for name in FIGURES},
+                },
                 outputs="evaluation_report",
                 name="build_report",
             ),

@@ -1,6 +1,6 @@
 """Wiring of the ``patching`` pipeline."""
 
-from kedro.pipeline import Pipeline, node, pipeline
+from kedro.pipeline import Node, Pipeline
 
 from cell_clustering.pipelines.patching.nodes import (
     count_against_truth,
@@ -12,33 +12,33 @@ from cell_clustering.pipelines.patching.nodes import (
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return pipeline(
+    return Pipeline(
         [
-            node(
+            Node(
                 extract_patches,
                 inputs=["preprocessed_images", "predicted_masks", "params:patching", "params:compute"],
                 outputs=["patches", "patch_metadata", "cell_table"],
                 name="extract_patches",
             ),
-            node(
+            Node(
                 study_cell_sizes,
                 inputs=["cell_table", "params:patching"],
                 outputs=["cell_size_suggestion", "cell_size_figure"],
                 name="study_cell_sizes",
             ),
-            node(
+            Node(
                 plot_patch_grid,
                 inputs=["patches", "patch_metadata", "params:patching"],
                 outputs="patch_grid_figure",
                 name="plot_patch_grid",
             ),
-            node(
+            Node(
                 match_cells_to_truth,
                 inputs=["patch_metadata", "predicted_masks", "rotated_masks", "demo_cells"],
                 outputs="patch_truth",
                 name="match_cells_to_truth",
             ),
-            node(
+            Node(
                 count_against_truth,
                 inputs=["cell_table", "rotated_masks", "params:patching"],
                 outputs="patch_counts",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cell_clustering import preprocessing as steps
+from cell_clustering import reporting
 from cell_clustering.fields import (
     FieldError,
     Partitions,
@@ -22,6 +23,9 @@ from cell_clustering.fields import (
     condition_of,
     require_partitions,
 )
+from cell_clustering.parallel import lazy_partitions, ordered_map
+from cell_clustering.parameters import ComputeParams, PreprocessingParams
+from cell_clustering.parameters.preprocessing import DensityBin
 
 logger = logging.getLogger(__name__)
 
@@ -32,26 +36,26 @@ FIELD_TABLE_COLUMNS = [
 ]
 
 
-def _density_bin(fraction: float, bins: list[dict[str, Any]]) -> dict[str, Any]:
-    for density_bin in bins:
-        if fraction <= density_bin["max_foreground"]:
-            return density_bin
-    return bins[-1]
+def _density_bin(fraction: float, bins: list[DensityBin]) -> DensityBin:
+    return next((density_bin for density_bin in bins if fraction <= density_bin.max_foreground), bins[-1])
 
 
-def _measure_field(field: str, load: Any, params: dict[str, Any]) -> dict[str, Any]:
+def _single_channel(image: np.ndarray, field: str, params: PreprocessingParams) -> np.ndarray:
+    return as_single_channel(image, field, params.channel, params.channel_axis)
+
+
+def _measure_field(field: str, load: Any, params: PreprocessingParams) -> dict[str, Any]:
     """One row of the field table (``status`` says why a field is skipped)."""
-    angle_params = {k: v for k, v in params["angle"].items() if k != "min_confidence"}
     record: dict[str, Any] = dict.fromkeys(FIELD_TABLE_COLUMNS)
     record.update(field=field, condition=condition_of(field))
     try:
-        image = as_single_channel(load(), field, params.get("channel"), params.get("channel_axis", -1))
+        image = _single_channel(load(), field, params)
     except Exception as error:  # one bad file must not stop the others
         record["status"] = f"skipped: {error}"
         return record
-    groove = steps.detect_groove_angle(image, **angle_params)
+    groove = steps.detect_groove_angle(image, **params.angle.model_dump(exclude={"min_confidence"}))
     fraction = steps.foreground_fraction(image)
-    density_bin = _density_bin(fraction, params["density_bins"])
+    density_bin = _density_bin(fraction, params.density_bins)
     record.update(
         status="ok",
         rows=image.shape[0],
@@ -59,17 +63,17 @@ def _measure_field(field: str, load: Any, params: dict[str, Any]) -> dict[str, A
         angle_deg=round(groove.angle_deg, 4),
         angle_confidence=round(groove.confidence, 4),
         n_edge_pixels=groove.n_edge_pixels,
-        low_confidence=groove.confidence < params["angle"]["min_confidence"],
+        low_confidence=groove.confidence < params.angle.min_confidence,
         foreground_fraction=round(fraction, 5),
-        density_bin=density_bin["name"],
-        clahe_clip_limit=density_bin["clahe_clip_limit"],
-        clahe_kernel_size=density_bin["clahe_kernel_size"],
-        tv_weight=density_bin["tv_weight"],
+        density_bin=density_bin.name,
+        clahe_clip_limit=density_bin.clahe_clip_limit,
+        clahe_kernel_size=density_bin.clahe_kernel_size,
+        tv_weight=density_bin.tv_weight,
     )
     return record
 
 
-def measure_fields(raw_images: Partitions, params: dict[str, Any], compute: dict[str, Any] | None = None) -> pd.DataFrame:
+def measure_fields(raw_images: Partitions, params: PreprocessingParams, compute: ComputeParams) -> pd.DataFrame:
     """Groove angle, confidence, density and the parameters chosen for every field.
 
     A field that cannot be read or is not a usable 2-D image gets ``status`` set to
@@ -82,8 +86,6 @@ def measure_fields(raw_images: Partitions, params: dict[str, Any], compute: dict
     pandas.DataFrame
         One row per field, columns ``FIELD_TABLE_COLUMNS``.
     """
-    from cell_clustering.parallel import ordered_map
-
     tasks = {field: partial(_measure_field, field, raw_images[field], params) for field in require_partitions(raw_images)}
     rows = []
     for field, record in ordered_map(tasks, compute):
@@ -104,7 +106,7 @@ def measure_fields(raw_images: Partitions, params: dict[str, Any], compute: dict
     return table
 
 
-def preprocess_image(image: np.ndarray, field: pd.Series, params: dict[str, Any]) -> np.ndarray:
+def preprocess_image(image: np.ndarray, field: pd.Series, params: PreprocessingParams) -> np.ndarray:
     """Apply the enabled steps to one field with the choices recorded for it.
 
     Parameters
@@ -112,35 +114,29 @@ def preprocess_image(image: np.ndarray, field: pd.Series, params: dict[str, Any]
     image : (rows, cols) ndarray, any real dtype
     field : pandas.Series
         The field's row of the field table (angle, density bin parameters).
-    params : dict
-        ``preprocessing`` parameters.
+    params : PreprocessingParams
 
     Returns
     -------
     (rows', cols') float32 ndarray in [0, 1]
     """
-    image = as_single_channel(image, field["field"], params.get("channel"), params.get("channel_axis", -1))
-    if params["rotation"]["enabled"]:
+    image = _single_channel(image, field["field"], params)
+    if params.rotation.enabled:
         image = steps.rotate_image(
-            image,
-            field["angle_deg"],
-            border_mode=params["rotation"]["border_mode"],
-            crop_to_valid=params["rotation"]["crop_to_valid"],
+            image, field["angle_deg"], border_mode=params.rotation.border_mode, crop_to_valid=params.rotation.crop_to_valid
         )
-    if params["clahe"]["enabled"]:
+    if params.clahe.enabled:
         image = steps.apply_clahe(
             image,
             clip_limit=field["clahe_clip_limit"],
             kernel_size=int(field["clahe_kernel_size"]),
-            saturation_percentile=params["clahe"]["saturation_percentile"],
+            saturation_percentile=params.clahe.saturation_percentile,
         )
-    if params["normalise"]["enabled"]:
+    if params.normalise.enabled:
         image = steps.normalise(image)
-    if params["clip"]["enabled"]:
-        image = steps.clip_percentiles(
-            image, params["clip"]["low_percentile"], params["clip"]["high_percentile"]
-        )
-    if params["denoise"]["enabled"]:
+    if params.clip.enabled:
+        image = steps.clip_percentiles(image, low=params.clip.low_percentile, high=params.clip.high_percentile)
+    if params.denoise.enabled:
         image = steps.denoise_tv(image, weight=field["tv_weight"])
     return steps.normalise(image) if image.min() < 0 or image.max() > 1 else image
 
@@ -150,11 +146,10 @@ def _usable(field_table: pd.DataFrame) -> pd.DataFrame:
 
 
 def preprocess_fields(
-    raw_images: Partitions, field_table: pd.DataFrame, params: dict[str, Any], compute: dict[str, Any] | None = None
+    raw_images: Partitions, field_table: pd.DataFrame, params: PreprocessingParams, compute: ComputeParams
 ) -> dict[str, Any]:
     """Lazy partitions of preprocessed float32 fields, one per usable field, computed
     in parallel as ``compute`` says while they are saved."""
-    from cell_clustering.parallel import lazy_partitions
 
     def preprocess(field: str, row: pd.Series) -> np.ndarray:
         return preprocess_image(raw_images[field](), row, params)
@@ -177,8 +172,8 @@ def rotate_masks(
     raw_masks: Partitions,
     raw_annotations_seg: Partitions,
     field_table: pd.DataFrame,
-    params: dict[str, Any],
-    compute: dict[str, Any] | None = None,
+    params: PreprocessingParams,
+    compute: ComputeParams,
 ) -> dict[str, Any]:
     """Lazy partitions of ground-truth masks rotated exactly like their fields.
 
@@ -194,11 +189,9 @@ def rotate_masks(
                 f"Mask of field '{field}' has shape {labels.shape}, its image "
                 f"({usable.at[field, 'rows']}, {usable.at[field, 'cols']})."
             )
-        if not params["rotation"]["enabled"]:
+        if not params.rotation.enabled:
             return labels
-        return steps.rotate_labels(labels, angle, crop_to_valid=params["rotation"]["crop_to_valid"])
-
-    from cell_clustering.parallel import lazy_partitions
+        return steps.rotate_labels(labels, angle, crop_to_valid=params.rotation.crop_to_valid)
 
     return lazy_partitions(
         {field: partial(rotate, field, usable.at[field, "angle_deg"]) for field in sorted(set(raw_masks) & set(usable.index))},
@@ -237,7 +230,7 @@ def summarise_preprocessing(field_table: pd.DataFrame) -> dict[str, dict[str, fl
 
 
 def plot_before_after(
-    raw_images: Partitions, preprocessed_images: Partitions, field_table: pd.DataFrame, params: dict[str, Any]
+    raw_images: Partitions, preprocessed_images: Partitions, field_table: pd.DataFrame, params: PreprocessingParams
 ) -> Any:
     """A figure of raw (left) and preprocessed (right) fields, one row per sample field.
 
@@ -245,15 +238,12 @@ def plot_before_after(
     Raw fields are shown between their 1st and 99.9th percentiles so that hot pixels
     do not hide everything else.
     """
-    from cell_clustering.plotting import pyplot
-
-    plt = pyplot()
-
+    plt = reporting.pyplot()
     usable = _usable(field_table)
-    samples = usable.groupby("condition", sort=False).head(1)["field"].tolist()[: params["n_figure_fields"]]
+    samples = usable.groupby("condition", sort=False).head(1)["field"].tolist()[: params.n_figure_fields]
     figure, axes = plt.subplots(len(samples), 2, figsize=(8, 4 * len(samples)), squeeze=False)
     for (raw_axis, processed_axis), field in zip(axes, samples, strict=True):
-        raw = as_single_channel(raw_images[field](), field, params.get("channel"), params.get("channel_axis", -1))
+        raw = _single_channel(raw_images[field](), field, params)
         low, high = np.percentile(raw, [1, 99.9])
         raw_axis.imshow(raw, cmap="gray", vmin=low, vmax=high)
         row = usable.loc[field]

@@ -1,6 +1,6 @@
 """Wiring of the ``preprocessing`` pipeline."""
 
-from kedro.pipeline import Pipeline, node, pipeline
+from kedro.pipeline import Node, Pipeline
 
 from cell_clustering.pipelines.preprocessing.nodes import (
     compare_angles,
@@ -13,39 +13,39 @@ from cell_clustering.pipelines.preprocessing.nodes import (
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return pipeline(
+    return Pipeline(
         [
-            node(
+            Node(
                 measure_fields,
                 inputs=["raw_images", "params:preprocessing", "params:compute"],
                 outputs="measured_fields",
                 name="measure_fields",
             ),
-            node(
+            Node(
                 compare_angles,
                 inputs=["measured_fields", "demo_fields"],
                 outputs="field_table",
                 name="compare_angles_with_truth",
             ),
-            node(
+            Node(
                 preprocess_fields,
                 inputs=["raw_images", "field_table", "params:preprocessing", "params:compute"],
                 outputs="preprocessed_images",
                 name="preprocess_fields",
             ),
-            node(
+            Node(
                 rotate_masks,
                 inputs=["raw_masks", "raw_annotations_seg", "field_table", "params:preprocessing", "params:compute"],
                 outputs="rotated_masks",
                 name="rotate_ground_truth_masks",
             ),
-            node(
+            Node(
                 plot_before_after,
                 inputs=["raw_images", "preprocessed_images", "field_table", "params:preprocessing"],
                 outputs="preprocessing_figure",
                 name="plot_before_after",
             ),
-            node(
+            Node(
                 summarise_preprocessing,
                 inputs="field_table",
                 outputs="preprocessing_metrics",

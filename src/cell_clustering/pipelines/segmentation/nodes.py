@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cell_clustering import reporting, segmentation
 from cell_clustering.fields import Partitions, require_partitions
+from cell_clustering.parallel import lazy_partitions
+from cell_clustering.parameters import ComputeParams, SegmentationParams
 
 logger = logging.getLogger(__name__)
 
@@ -19,9 +23,7 @@ NO_PREPROCESSED_MESSAGE = (
 )
 
 
-def split_fields(
-    preprocessed_images: Partitions, rotated_masks: Partitions, params: dict[str, Any]
-) -> pd.DataFrame:
+def split_fields(preprocessed_images: Partitions, rotated_masks: Partitions, params: SegmentationParams) -> pd.DataFrame:
     """Assign each field a role: ``train``, ``validation`` (annotated, held out) or
     ``unannotated``. The split is by field and seeded.
 
@@ -29,8 +31,8 @@ def split_fields(
     """
     fields = require_partitions(preprocessed_images, NO_PREPROCESSED_MESSAGE)
     annotated = [field for field in fields if field in rotated_masks]
-    order = np.random.default_rng(params["split_seed"]).permutation(len(annotated))
-    n_validation = int(round(len(annotated) * params["validation_fraction"]))
+    order = np.random.default_rng(params.split_seed).permutation(len(annotated))
+    n_validation = int(round(len(annotated) * params.validation_fraction))
     n_validation = min(n_validation, max(len(annotated) - 1, 0))
     validation = {annotated[i] for i in order[:n_validation]}
     roles = [
@@ -60,7 +62,7 @@ def train_cellpose(
     preprocessed_images: Partitions,
     rotated_masks: Partitions,
     split: pd.DataFrame,
-    params: dict[str, Any],
+    params: SegmentationParams,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The CPnet weights to segment with: trained or fine-tuned on the annotated
     training fields, or the model source as is when ``train`` is false.
@@ -72,11 +74,9 @@ def train_cellpose(
     history : dict
         Per-epoch train loss and the validation losses Cellpose computed, for MLflow.
     """
-    from cell_clustering import cellpose_tools as cp
-
-    source = cp.resolve_model_source(params["model_source"])
-    model = cp.build_model(source, seed=params["training"]["seed"])
-    if not params["train"]:
+    source = segmentation.resolve_model_source(params.model_source)
+    model = segmentation.build_model(source, seed=params.training.seed)
+    if not params.train:
         if source.kind == "none":
             raise ValueError(
                 "segmentation.train is false and model_source is none: an untrained CPnet "
@@ -94,13 +94,12 @@ def train_cellpose(
     validation_fields = split.loc[split["role"] == "validation", "field"].tolist()
     train_images, train_masks = _pairs(preprocessed_images, rotated_masks, train_fields)
     validation_images, validation_masks = _pairs(preprocessed_images, rotated_masks, validation_fields)
-    config = cp.CellposeTraining(**params["training"])
     logger.info(
         "Training Cellpose (%s start) on %d fields, validating on %d, %d epochs.",
-        source.kind, len(train_fields), len(validation_fields), config.n_epochs,
+        source.kind, len(train_fields), len(validation_fields), params.training.n_epochs,
     )
-    state, train_losses, validation_losses = cp.train(
-        model, train_images, train_masks, validation_images, validation_masks, config
+    state, train_losses, validation_losses = segmentation.train(
+        model, train_images, train_masks, validation_images, validation_masks, params.training
     )
     history = {"train_loss": [{"step": i, "value": float(v)} for i, v in enumerate(train_losses)]}
     # Cellpose evaluates the validation loss on a few epochs only; the rest are 0.
@@ -111,7 +110,7 @@ def train_cellpose(
 
 
 def segment_fields(
-    preprocessed_images: Partitions, cellpose_model: dict[str, Any], params: dict[str, Any], compute: dict[str, Any] | None = None
+    preprocessed_images: Partitions, cellpose_model: dict[str, Any], params: SegmentationParams, compute: ComputeParams
 ) -> dict[str, Any]:
     """Lazy partitions of label masks predicted by Cellpose, post-filtered.
 
@@ -119,19 +118,12 @@ def segment_fields(
     only a few fields are in memory at a time; each worker process builds the model
     once. A field with no cell gives an empty mask and a warning.
     """
-    import uuid
-
-    from cell_clustering import cellpose_tools as cp
-    from cell_clustering.parallel import lazy_partitions
-    from cell_clustering.segmentation import filter_labels
-
     model_key = uuid.uuid4().hex  # this node call's model, in every worker's cache
 
     def segment(field: str) -> np.ndarray:
-        model = cp.cached_model(model_key, cellpose_model)
-        labels = filter_labels(
-            cp.segment(model, preprocessed_images[field](), **params["inference"]), **params["post_filters"]
-        )
+        model = segmentation.cached_model(model_key, cellpose_model)
+        predicted = segmentation.segment(model, preprocessed_images[field](), **params.inference.model_dump())
+        labels = segmentation.filter_labels(predicted, **params.post_filters.model_dump())
         if labels.max() == 0:
             logger.warning("No cell found in field '%s': its mask is empty.", field)
         return labels
@@ -145,49 +137,39 @@ def evaluate_segmentation(
     predicted_masks: Partitions,
     rotated_masks: Partitions,
     split: pd.DataFrame,
-    params: dict[str, Any],
+    params: SegmentationParams,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Average precision at the IoU thresholds and the aggregated Jaccard index on the
     held-out fields, for Cellpose and for the classical baseline on the same fields.
 
     Returns an empty table (and no metric) when no annotated field was held out.
     """
-    from cell_clustering import cellpose_tools as cp
-    from cell_clustering.segmentation import filter_labels, segment_classical
-
     fields = split.loc[split["role"] == "validation", "field"].tolist()
     if not fields:
         logger.warning("No held-out annotated field: segmentation quality is not measured.")
         return pd.DataFrame(), {}
-    thresholds = [float(t) for t in params["quality_thresholds"]]
-    truth = [np.asarray(rotated_masks[f]()) for f in fields]
-    methods = {
-        "cellpose": [np.asarray(predicted_masks[f]()) for f in fields],
-        "classical": [
-            filter_labels(segment_classical(preprocessed_images[f](), **params["classical"]), **params["post_filters"])
-            for f in fields
-        ],
-    }
-    rows, metrics = [], {}
-    for method, predicted in methods.items():
-        ap = cp.average_precision(truth, predicted, thresholds)
-        jaccard = cp.aggregated_jaccard(truth, predicted)
-        for index, field in enumerate([*fields, "overall"]):
-            row = {"method": method, "field": field}
-            if field == "overall":
-                row.update({f"ap_{t:g}": float(ap[:, j].mean()) for j, t in enumerate(thresholds)})
-                row["aggregated_jaccard"] = float(jaccard.mean())
-                row["n_true"] = int(sum(len(np.unique(m)) - 1 for m in truth))
-                row["n_predicted"] = int(sum(len(np.unique(m)) - 1 for m in predicted))
-                metrics.update({f"{method}.{k}": {"value": v, "step": 0} for k, v in row.items() if k.startswith(("ap_", "aggregated"))})
-            else:
-                row.update({f"ap_{t:g}": float(ap[index, j]) for j, t in enumerate(thresholds)})
-                row["aggregated_jaccard"] = float(jaccard[index])
-                row["n_true"] = int(len(np.unique(truth[index])) - 1)
-                row["n_predicted"] = int(len(np.unique(predicted[index])) - 1)
-            rows.append(row)
+    truth = [np.asarray(rotated_masks[field]()) for field in fields]
+    classical = [
+        segmentation.filter_labels(
+            segmentation.segment_classical(preprocessed_images[field](), **params.classical.model_dump()),
+            **params.post_filters.model_dump(),
+        )
+        for field in fields
+    ]
+    predicted = {"cellpose": [np.asarray(predicted_masks[field]()) for field in fields], "classical": classical}
+    rows = [
+        row for method, masks in predicted.items()
+        for row in segmentation.quality_rows(method, fields, truth, masks, params.quality_thresholds)
+    ]
     table = pd.DataFrame(rows)
-    logger.info("Segmentation quality on %d held-out fields:\n%s", len(fields), table[table["field"] == "overall"].to_string(index=False))
+    overall = table[table["field"] == "overall"]
+    metrics = {
+        f"{row['method']}.{name}": {"value": value, "step": 0}
+        for row in overall.to_dict("records")
+        for name, value in row.items()
+        if name.startswith(("ap_", "aggregated"))
+    }
+    logger.info("Segmentation quality on %d held-out fields:\n%s", len(fields), overall.to_string(index=False))
     return table, metrics
 
 
@@ -196,18 +178,13 @@ def plot_segmentation(
     predicted_masks: Partitions,
     rotated_masks: Partitions,
     split: pd.DataFrame,
-    params: dict[str, Any],
+    params: SegmentationParams,
 ) -> Any:
     """Predicted outlines (left) and, where annotated, true outlines (right) over the
     preprocessed field; held-out fields first."""
-    from skimage.segmentation import find_boundaries
-
-    from cell_clustering.plotting import pyplot
-
-    plt = pyplot()
-
+    plt = reporting.pyplot()
     ordered = pd.concat([split[split["role"] == "validation"], split[split["role"] != "validation"]])
-    fields = ordered["field"].tolist()[: params["n_figure_fields"]]
+    fields = ordered["field"].tolist()[: params.n_figure_fields]
     figure, axes = plt.subplots(len(fields), 2, figsize=(8, 4 * len(fields)), squeeze=False)
     for (predicted_axis, true_axis), field in zip(axes, fields, strict=True):
         image = np.asarray(preprocessed_images[field]())
@@ -215,14 +192,12 @@ def plot_segmentation(
             (predicted_axis, predicted_masks[field](), "predicted"),
             (true_axis, rotated_masks[field]() if field in rotated_masks else None, "annotated"),
         ):
-            overlay = np.dstack([image] * 3)
             if masks is not None:
-                overlay[find_boundaries(np.asarray(masks), mode="inner")] = (1.0, 0.2, 0.2)
-                n_cells = len(np.unique(masks)) - 1
-                axis.set_title(f"{field}: {title}, {n_cells} cells", fontsize=9)
+                axis.imshow(reporting.outline_overlay(image, np.asarray(masks)))
+                axis.set_title(f"{field}: {title}, {len(np.unique(masks)) - 1} cells", fontsize=9)
             else:
+                axis.imshow(np.dstack([image] * 3))
                 axis.set_title(f"{field}: no annotation", fontsize=9)
-            axis.imshow(overlay)
             axis.set_axis_off()
     figure.tight_layout()
     return figure

@@ -1,6 +1,6 @@
 """Wiring of the ``segmentation`` pipeline."""
 
-from kedro.pipeline import Pipeline, node, pipeline
+from kedro.pipeline import Node, Pipeline
 
 from cell_clustering.pipelines.segmentation.nodes import (
     evaluate_segmentation,
@@ -12,33 +12,33 @@ from cell_clustering.pipelines.segmentation.nodes import (
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return pipeline(
+    return Pipeline(
         [
-            node(
+            Node(
                 split_fields,
                 inputs=["preprocessed_images", "rotated_masks", "params:segmentation"],
                 outputs="segmentation_split",
                 name="split_annotated_fields",
             ),
-            node(
+            Node(
                 train_cellpose,
                 inputs=["preprocessed_images", "rotated_masks", "segmentation_split", "params:segmentation"],
                 outputs=["cellpose_model", "cellpose_training_history"],
                 name="train_cellpose",
             ),
-            node(
+            Node(
                 segment_fields,
                 inputs=["preprocessed_images", "cellpose_model", "params:segmentation", "params:compute"],
                 outputs="predicted_masks",
                 name="segment_fields",
             ),
-            node(
+            Node(
                 evaluate_segmentation,
                 inputs=["preprocessed_images", "predicted_masks", "rotated_masks", "segmentation_split", "params:segmentation"],
                 outputs=["segmentation_quality", "segmentation_quality_mlflow"],
                 name="evaluate_segmentation",
             ),
-            node(
+            Node(
                 plot_segmentation,
                 inputs=["preprocessed_images", "predicted_masks", "rotated_masks", "segmentation_split", "params:segmentation"],
                 outputs="segmentation_figure",

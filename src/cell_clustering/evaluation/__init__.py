@@ -1,0 +1,22 @@
+"""Evaluation of a cell representation: clustering heads, metrics, composition.
+
+Submodules load on first use (``lazy_loader.attach``): scikit-learn and umap
+(seconds) are imported when a node first clusters.
+"""
+
+import lazy_loader as lazy
+
+__getattr__, __dir__, __all__ = lazy.attach(
+    __name__,
+    submod_attrs={
+        "clustering": [
+            "cluster", "external_scores", "gaussian_mixture", "hungarian_accuracy",
+            "internal_scores", "kmeans", "umap_embedding",
+        ],
+        "composition": ["composition"],
+        "scoring": [
+            "ID_COLUMNS", "as_mlflow_metrics", "check_aligned", "cluster_each_k",
+            "clustering_space", "labels_of", "score", "shape_classes_of",
+        ],
+    },
+)

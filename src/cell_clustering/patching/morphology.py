@@ -1,0 +1,66 @@
+"""Shape and intensity descriptors of every labelled cell, and the patch filters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from skimage import measure
+
+from cell_clustering.parameters.patching import PatchFilterParams
+
+PROPERTIES = (
+    "label", "centroid", "bbox", "area", "perimeter", "major_axis_length",
+    "minor_axis_length", "eccentricity", "orientation", "solidity", "extent",
+    "intensity_mean",
+)
+# Value of `filtered_by` for a cell that passed every filter (a word, not an empty
+# string: CSV round trips turn "" into NaN).
+KEPT = "kept"
+
+
+def morphology_table(image: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
+    """Shape and intensity descriptors of every labelled cell.
+
+    Parameters
+    ----------
+    image : (rows, cols) ndarray
+    labels : (rows, cols) integer ndarray, 0 = background
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per label with ``regionprops_table`` columns plus ``aspect_ratio``
+        (major / minor axis), ``angle_to_grooves_deg`` (0 = along the grooves, 90 =
+        across) and ``touches_border``.
+    """
+    if image.shape != labels.shape:
+        raise ValueError(f"Image shape {image.shape} differs from mask shape {labels.shape}.")
+    table = pd.DataFrame(
+        measure.regionprops_table(labels.astype(np.int64), intensity_image=image, properties=PROPERTIES)
+    ).rename(
+        columns={
+            "label": "cell_label", "centroid-0": "centroid_row", "centroid-1": "centroid_col",
+            "bbox-0": "bbox_min_row", "bbox-1": "bbox_min_col", "bbox-2": "bbox_max_row",
+            "bbox-3": "bbox_max_col", "intensity_mean": "mean_intensity",
+        }
+    )
+    table["aspect_ratio"] = table["major_axis_length"] / table["minor_axis_length"].clip(lower=1e-6)
+    # skimage's orientation is the angle between the row axis and the major axis.
+    table["angle_to_grooves_deg"] = 90.0 - np.degrees(np.abs(table["orientation"]))
+    rows, cols = labels.shape
+    table["touches_border"] = (
+        (table["bbox_min_row"] == 0) | (table["bbox_min_col"] == 0)
+        | (table["bbox_max_row"] == rows) | (table["bbox_max_col"] == cols)
+    )
+    return table
+
+
+def filter_reason(row: pd.Series, filters: PatchFilterParams) -> str:
+    """The first filter that removes the cell of ``row``, or ``KEPT``."""
+    if filters.drop_border and row["touches_border"]:
+        return "drop_border"
+    if row["area"] < filters.min_area:
+        return "min_area"
+    if filters.max_area is not None and row["area"] > filters.max_area:
+        return "max_area"
+    return KEPT

@@ -1,0 +1,62 @@
+"""Patches against ground truth (the demo data, or a user's annotations)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cell_clustering.parameters.patching import PatchFilterParams
+from cell_clustering.patching.morphology import KEPT, filter_reason, morphology_table
+
+
+def truth_counts(cell_table: pd.DataFrame, truth_cells: pd.DataFrame) -> pd.DataFrame:
+    """Segmented cells and patches per condition beside the true cells (before and
+    after the same filters), with a ``total`` row.
+
+    Parameters
+    ----------
+    cell_table : pandas.DataFrame
+        Every segmented cell with ``condition`` and ``filtered_by``.
+    truth_cells : pandas.DataFrame
+        Every true cell with ``condition`` and ``filtered_by``.
+    """
+    counts = pd.DataFrame(
+        {
+            "segmented_cells": cell_table.groupby("condition").size(),
+            "patches": cell_table[cell_table["filtered_by"] == KEPT].groupby("condition").size(),
+            "true_cells": truth_cells.groupby("condition").size(),
+            "true_cells_after_filters": truth_cells[truth_cells["filtered_by"] == KEPT].groupby("condition").size(),
+        }
+    ).fillna(0).astype(int)
+    counts.loc["total"] = counts.sum()
+    counts["patches_minus_truth"] = counts["patches"] - counts["true_cells_after_filters"]
+    return counts.reset_index(names="condition")
+
+
+def filtered_truth(labels: np.ndarray, filters: PatchFilterParams) -> pd.DataFrame:
+    """The true cells of one mask, measured and filtered like predicted cells."""
+    table = morphology_table(labels.astype(np.float32), labels)
+    table["filtered_by"] = table.apply(filter_reason, axis=1, filters=filters)
+    return table
+
+
+def match_to_truth(predicted: np.ndarray, truth: np.ndarray, cell_labels: list[int]) -> list[tuple[int, float]]:
+    """For each predicted cell, the true label it overlaps most and the IoU; a match
+    needs IoU ≥ 0.5 (else label 0).
+
+    Parameters
+    ----------
+    predicted, truth : (rows, cols) integer ndarray, 0 = background
+    """
+    matches = []
+    for label in cell_labels:
+        own = predicted == label
+        overlapping, counts = np.unique(truth[own], return_counts=True)
+        counts, overlapping = counts[overlapping > 0], overlapping[overlapping > 0]
+        match, iou = 0, 0.0
+        if len(overlapping):
+            best = overlapping[np.argmax(counts)]
+            iou = float(counts.max() / np.logical_or(own, truth == best).sum())
+            match = int(best) if iou >= 0.5 else 0
+        matches.append((match, iou))
+    return matches

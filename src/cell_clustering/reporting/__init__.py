@@ -1,0 +1,15 @@
+"""Figures and the HTML report: what a user looks at after a run.
+
+Submodules load on first use (``lazy_loader.attach``): matplotlib is imported when a
+node first draws.
+"""
+
+import lazy_loader as lazy
+
+__getattr__, __dir__, __all__ = lazy.attach(
+    __name__,
+    submod_attrs={
+        "figures": ["outline_overlay", "png_base64", "pyplot", "sample_grid"],
+        "report": ["Section", "figure_section", "render_report", "table_section", "text_section"],
+    },
+)
