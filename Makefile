@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 export DO_NOT_TRACK := true
 export CELLPOSE_LOCAL_MODELS_PATH := $(CURDIR)/models/cellpose
 
-.PHONY: setup system-deps demo demo-data test test-fast benchmark-data benchmark viz mlflow-ui clean-outputs
+.PHONY: setup system-deps demo demo-data lint test test-fast benchmark-data benchmark viz mlflow-ui clean-outputs
 
 setup: $(STAMP)
 
@@ -45,7 +45,10 @@ demo-data: $(STAMP)
 demo: demo-data
 	$(BIN)/kedro run
 
-test: $(STAMP) system-deps
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+test: lint system-deps
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

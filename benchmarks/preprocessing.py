@@ -19,18 +19,26 @@ import yaml
 from skimage import exposure, feature, filters, restoration, transform
 
 from cell_clustering import preprocessing as steps
+from cell_clustering.demo_data import generate_field
+from cell_clustering.parameters import (
+    ComputeParams,
+    DemoDataParams,
+    PreprocessingParams,
+)
+from cell_clustering.parameters.preprocessing import DensityBin
 from cell_clustering.pipelines.preprocessing.nodes import (
     measure_fields,
     preprocess_fields,
 )
-from cell_clustering.synthetic import DemoConfig, generate_field
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_params() -> tuple[dict, dict]:
-    demo = yaml.safe_load((ROOT / "conf/base/parameters_demo_data.yml").read_text())["demo_data"]
-    pre = yaml.safe_load((ROOT / "conf/base/parameters_preprocessing.yml").read_text())["preprocessing"]
+def load_params() -> tuple[DemoDataParams, PreprocessingParams]:
+    demo = DemoDataParams.model_validate(yaml.safe_load((ROOT / "conf/base/parameters_demo_data.yml").read_text())["demo_data"])
+    pre = PreprocessingParams.model_validate(
+        yaml.safe_load((ROOT / "conf/base/parameters_preprocessing.yml").read_text())["preprocessing"]
+    )
     return demo, pre
 
 
@@ -43,27 +51,27 @@ def best_of(repeats: int, function) -> float:
     return min(times)
 
 
-def direct_chain(image: np.ndarray, params: dict, density_bin: dict) -> np.ndarray:
+def direct_chain(image: np.ndarray, params: PreprocessingParams, density_bin: DensityBin) -> np.ndarray:
     """The same library calls, written inline as a user would without the project."""
     image = image.astype(np.float32)
-    flat = np.clip(image, np.percentile(image, 1), np.percentile(image, params["angle"]["background_percentile"]))
-    edges = feature.canny(flat, sigma=params["angle"]["canny_sigma"])
-    coarse = np.deg2rad(np.arange(-90, 90, params["angle"]["coarse_step_deg"]))
+    flat = np.clip(image, np.percentile(image, 1), np.percentile(image, params.angle.background_percentile))
+    edges = feature.canny(flat, sigma=params.angle.canny_sigma)
+    coarse = np.deg2rad(np.arange(-90, 90, params.angle.coarse_step_deg))
     accumulator, _, _ = transform.hough_line(edges, theta=coarse)
     peak = coarse[np.argmax((accumulator.astype(float) ** 2).sum(0))]
-    fine = peak + np.deg2rad(np.arange(-0.5, 0.5 + 1e-9, params["angle"]["fine_step_deg"]))
+    fine = peak + np.deg2rad(np.arange(-0.5, 0.5 + 1e-9, params.angle.fine_step_deg))
     accumulator, _, _ = transform.hough_line(edges, theta=fine)
     angle = 90 - np.rad2deg(fine[np.argmax((accumulator.astype(float) ** 2).sum(0))])
     smooth = filters.gaussian(image / np.percentile(image, 99.99), sigma=2)
     _ = (smooth > filters.threshold_otsu(smooth)).mean()
     rotated = transform.rotate(image, -angle, order=1, mode="constant", cval=float(np.median(image)), preserve_range=True)
     unit = np.clip((rotated - rotated.min()) / (np.percentile(rotated, 99.99) - rotated.min()), 0, 1)
-    equalised = exposure.equalize_adapthist(unit, kernel_size=density_bin["clahe_kernel_size"], clip_limit=density_bin["clahe_clip_limit"])
+    equalised = exposure.equalize_adapthist(unit, kernel_size=density_bin.clahe_kernel_size, clip_limit=density_bin.clahe_clip_limit)
     normalised = exposure.rescale_intensity(equalised, out_range=(0.0, 1.0))
-    low, high = np.percentile(normalised, [params["clip"]["low_percentile"], params["clip"]["high_percentile"]])
+    low, high = np.percentile(normalised, [params.clip.low_percentile, params.clip.high_percentile])
     clipped = exposure.rescale_intensity(np.clip(normalised, low, high), in_range=(low, high), out_range=(0.0, 1.0))
     # float32 like the project: TV denoising costs twice as much in float64.
-    return restoration.denoise_tv_chambolle(clipped.astype(np.float32), weight=density_bin["tv_weight"])
+    return restoration.denoise_tv_chambolle(clipped.astype(np.float32), weight=density_bin.tv_weight)
 
 
 def main() -> None:
@@ -72,24 +80,23 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    demo, params = load_params()
-    config = DemoConfig.from_params(demo)
+    config, params = load_params()
     conditions = config.conditions
     images = [generate_field(config, conditions[i % len(conditions)], i // len(conditions))[0] for i in range(args.fields)]
     megapixels = sum(image.size for image in images) / 1e6
-    bin_ = params["density_bins"][0]
+    bin_ = params.density_bins[0]
     angle = 12.0
 
     # Each step is timed on the output of the previous one, as in the chain: TV
     # denoising converges in a number of iterations that depends on its input.
     chain = [
-        ("groove angle (Canny + Hough)", lambda im: steps.detect_groove_angle(im, **{k: v for k, v in params["angle"].items() if k != "min_confidence"}), False),
+        ("groove angle (Canny + Hough)", lambda im: steps.detect_groove_angle(im, **params.angle.model_dump(exclude={"min_confidence"})), False),
         ("density (Otsu)", steps.foreground_fraction, False),
         ("rotation", lambda im: steps.rotate_image(im, angle), True),
-        ("CLAHE", lambda im: steps.apply_clahe(im, bin_["clahe_clip_limit"], bin_["clahe_kernel_size"]), True),
+        ("CLAHE", lambda im: steps.apply_clahe(im, clip_limit=bin_.clahe_clip_limit, kernel_size=bin_.clahe_kernel_size), True),
         ("normalise", steps.normalise, True),
-        ("percentile clip", lambda im: steps.clip_percentiles(im, params["clip"]["low_percentile"], params["clip"]["high_percentile"]), True),
-        ("TV denoising", lambda im: steps.denoise_tv(im, bin_["tv_weight"]), True),
+        ("percentile clip", lambda im: steps.clip_percentiles(im, low=params.clip.low_percentile, high=params.clip.high_percentile), True),
+        ("TV denoising", lambda im: steps.denoise_tv(im, weight=bin_.tv_weight), True),
     ]
     print(f"{args.fields} fields of {images[0].shape[0]}×{images[0].shape[1]} ({megapixels:.2f} MP), best of {args.repeats}")
     print(f"{'step':32s} {'seconds':>8s} {'MP/s':>8s}")
@@ -103,14 +110,14 @@ def main() -> None:
     partitions = {f"c/f{i:03d}": (lambda image=image: image) for i, image in enumerate(images)}
 
     def through_nodes() -> None:
-        table = measure_fields(partitions, params)
-        for load in preprocess_fields(partitions, table, params).values():
+        table = measure_fields(partitions, params, ComputeParams())
+        for load in preprocess_fields(partitions, table, params, ComputeParams()).values():
             load()
 
     def direct() -> None:
         for image in images:
             density = steps.foreground_fraction(image)
-            chosen = next(b for b in params["density_bins"] if density <= b["max_foreground"])
+            chosen = next(b for b in params.density_bins if density <= b.max_foreground)
             direct_chain(image, params, chosen)
 
     pipeline_seconds = best_of(args.repeats, through_nodes)

@@ -14,8 +14,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import tifffile
 import torch
 import yaml
+
+from cell_clustering import segmentation
+from cell_clustering.parameters import ComputeParams, SegmentationParams
+from cell_clustering.pipelines.segmentation.nodes import segment_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,12 +38,9 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     args = parser.parse_args()
 
-    import tifffile
-
-    from cell_clustering import cellpose_tools as cp
-    from cell_clustering.pipelines.segmentation.nodes import segment_fields
-
-    params = yaml.safe_load((ROOT / "conf/base/parameters_segmentation.yml").read_text())["segmentation"]
+    params = SegmentationParams.model_validate(
+        yaml.safe_load((ROOT / "conf/base/parameters_segmentation.yml").read_text())["segmentation"]
+    )
     model_path = args.model or latest("data/06_models/cellpose_model.pt/*/cellpose_model.pt")
     state = torch.load(model_path, map_location="cpu", weights_only=True)
     version = latest("data/02_intermediate/preprocessed_images/*/preprocessed_images")
@@ -48,18 +50,18 @@ def main() -> None:
 
     # Warm-up: the first eval in a process pays one-off costs (thread pools, kernels);
     # it would otherwise be charged to whichever path runs first.
-    cp.segment(cp.model_from_state_dict(state), next(iter(images.values())))
+    segmentation.segment(segmentation.model_from_state_dict(state), next(iter(images.values())))
 
     start = time.perf_counter()
-    partitions = segment_fields({k: (lambda v=v: v) for k, v in images.items()}, state, params)
+    partitions = segment_fields({k: (lambda v=v: v) for k, v in images.items()}, state, params, ComputeParams())
     pipeline_masks = [load() for load in partitions.values()]
     pipeline_seconds = (time.perf_counter() - start) / len(images)
 
     start = time.perf_counter()
-    model = cp.model_from_state_dict(state)
+    model = segmentation.model_from_state_dict(state)
     direct_masks = [
-        model.eval(image, channels=[0, 0], diameter=None, flow_threshold=params["inference"]["flow_threshold"],
-                   cellprob_threshold=params["inference"]["cellprob_threshold"], normalize=True)[0]
+        model.eval(image, channels=[0, 0], diameter=None, flow_threshold=params.inference.flow_threshold,
+                   cellprob_threshold=params.inference.cellprob_threshold, normalize=True)[0]
         for image in images.values()
     ]
     direct_seconds = (time.perf_counter() - start) / len(images)

@@ -18,6 +18,10 @@ import pandas as pd
 import torch
 import yaml
 
+from cell_clustering import modelling
+from cell_clustering.parameters import ModellingParams
+from cell_clustering.pipelines.modelling.nodes import train_model
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -39,18 +43,17 @@ def main() -> None:
     parser.add_argument("--patches", type=Path, default=None)
     args = parser.parse_args()
 
-    from cell_clustering.pipelines.modelling.nodes import _build_model, train_model
-
-    params = yaml.safe_load((ROOT / "conf/base/parameters_modelling.yml").read_text())["modelling"]
+    raw = yaml.safe_load((ROOT / "conf/base/parameters_modelling.yml").read_text())["modelling"]
     # Same work on both sides: fixed epochs, no early stop, no validation pass.
-    params["training"].update(epochs=args.epochs, early_stopping_patience=None, validation_fraction=0.0, progress_bar=False)
+    raw["training"].update(epochs=args.epochs, early_stopping_patience=None, validation_fraction=0.0, progress_bar=False)
+    params = ModellingParams.model_validate(raw)
     patches, metadata = load_patches(args.patches)
     n_samples = len(patches) * args.epochs
-    print(f"{params['model_type']}: {len(patches)} patches of {patches.shape[-1]}×{patches.shape[-1]}, {args.epochs} epochs")
+    print(f"{params.model_type}: {len(patches)} patches of {patches.shape[-1]}×{patches.shape[-1]}, {args.epochs} epochs")
 
     # Warm-up: the first epochs in a process pay one-off costs (allocator, kernels);
     # they would otherwise be charged to whichever path runs first.
-    train_model(patches, metadata, {**params, "training": {**params["training"], "epochs": 1}})
+    train_model(patches, metadata, params.model_copy(update={"training": params.training.model_copy(update={"epochs": 1})}))
 
     start = time.perf_counter()
     train_model(patches, metadata, params)
@@ -58,11 +61,12 @@ def main() -> None:
 
     conditions = sorted(metadata["condition"].unique())
     codes = torch.as_tensor(metadata["condition"].map({c: i for i, c in enumerate(conditions)}).to_numpy().copy())
-    torch.manual_seed(params["training"]["seed"])
-    model = _build_model(params["model_type"], {**params["model"], "patch_size": patches.shape[-1], "n_conditions": len(conditions)})
-    optimiser = torch.optim.AdamW(model.parameters(), lr=params["training"]["learning_rate"], weight_decay=params["training"]["weight_decay"])
+    torch.manual_seed(params.training.seed)
+    config = modelling.model_config(params, patch_size=patches.shape[-1], in_channels=patches.shape[1], n_conditions=len(conditions))
+    model = modelling.build_model(params.model_type, config)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=params.training.learning_rate, weight_decay=params.training.weight_decay)
     data = torch.as_tensor(patches)
-    batch = params["training"]["batch_size"]
+    batch = params.training.batch_size
     start = time.perf_counter()
     model.train()
     for _ in range(args.epochs):
