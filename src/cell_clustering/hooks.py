@@ -1,8 +1,10 @@
-"""Project hooks: parameters checked before anything runs, typed parameters logged to
-MLflow like plain ones, and versioned outputs logged as MLflow artifacts."""
+"""Project hooks: parameters checked before anything runs, lineage recorded and
+checked, typed parameters logged to MLflow like plain ones, and versioned outputs
+logged as MLflow artifacts."""
 
 from __future__ import annotations
 
+import importlib
 import time
 from typing import Any
 
@@ -11,8 +13,10 @@ from kedro.framework.hooks import hook_impl
 from kedro.io.core import AbstractVersionedDataset
 from pydantic import BaseModel
 
-from cell_clustering import tracking
+from cell_clustering import lineage, tracking
+from cell_clustering.datasets.atomic import AtomicVersionMixin
 from cell_clustering.parameters import ParameterError, check_parameters
+from cell_clustering.pipeline_registry import PROCESSING_PIPELINES
 
 
 class InvalidParameters(ParameterError, click.ClickException):
@@ -43,6 +47,59 @@ class ParameterCheckHook:
         # Kedro reads the parameters again to build the catalog; a value set on the
         # loader is returned as is, which spares a second parse of every file.
         context.config_loader["parameters"] = parameters
+
+
+class LineageHook:
+    """Record with every versioned output which input versions it was made from, and
+    stop a node whose inputs come from different runs (see :mod:`cell_clustering.lineage`).
+    """
+
+    def __init__(self) -> None:
+        self._catalog: Any = None
+        self._run_id = ""
+        self._made: dict[str, dict[str, str]] = {}  # dataset → upstream, for outputs of this run
+        self._inputs: dict[str, dict[str, tuple[str | None, dict[str, str]]]] = {}
+        self._made_in: dict[str, str | None] = {}  # input → the run that made it
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+        self._catalog, self._run_id = catalog, str(run_params.get("run_id") or "")
+        self._made, self._inputs = {}, {}
+
+    @hook_impl
+    def before_node_run(self, node: Any, catalog: Any) -> None:
+        inputs = {name: self._lineage_of(name, catalog) for name in node.inputs if not name.startswith("params:") and name != "parameters"}
+        found = lineage.conflicts(lineage.merge_upstream(inputs))
+        if found:
+            raise lineage.LineageMismatch(lineage.mismatch_message(node.name, found, self._made_in, _producers()))
+        self._inputs[node.name] = inputs
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, node: Any) -> None:
+        record = lineage.record(node.name, self._run_id, self._inputs.get(node.name, {}))
+        self._made[dataset_name] = record["upstream"]
+        dataset = self._catalog.get(dataset_name) if self._catalog is not None else None
+        if isinstance(dataset, AtomicVersionMixin):
+            dataset.lineage = record  # written with the data, in the same version
+
+    def _lineage_of(self, name: str, catalog: Any) -> tuple[str | None, dict[str, str]]:
+        dataset = catalog.get(name)
+        upstream = self._made.get(name)
+        self._made_in[name] = self._run_id
+        if upstream is None:
+            stored = lineage.stored_record(dataset) or {}
+            upstream, self._made_in[name] = stored.get("upstream", {}), stored.get("run_id")
+        return lineage.version_of(dataset), upstream
+
+
+def _producers() -> dict[str, str]:
+    """Which pipeline makes each dataset, to say what to re-run (Kedro registers only
+    the pipelines a command names, so they are built here from their packages)."""
+    return {
+        output: name
+        for name in (*PROCESSING_PIPELINES, "demo_data")
+        for output in importlib.import_module(f"cell_clustering.pipelines.{name}").create_pipeline().all_outputs()
+    }
 
 
 class TypedParamsForMlflowHook:
