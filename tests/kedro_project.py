@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from kedro.framework.session import KedroSession
+from cell_clustering.session import ProjectSession
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,5 +26,5 @@ def make_project(root: Path) -> Path:
 
 def run(root: Path, pipeline: str | None = None) -> None:
     """``kedro run --env test [--pipelines=<pipeline>]`` in-process."""
-    with KedroSession.create(project_path=root, env="test") as session:
+    with ProjectSession.create(project_path=root, env="test") as session:
         session.run(pipeline_names=[pipeline] if pipeline else None)

@@ -4,10 +4,12 @@ import os
 from pathlib import Path
 
 from cell_clustering.hooks import (
+    LineageHook,
     MlflowOutputsHook,
     ParameterCheckHook,
     TypedParamsForMlflowHook,
 )
+from cell_clustering.session import ProjectSession
 
 # Cellpose keeps downloaded weights (built-in models, for users with internet) in the
 # project's models/ folder, not in the home folder. It reads this when it is first
@@ -15,7 +17,10 @@ from cell_clustering.hooks import (
 # one place that sets it.
 os.environ.setdefault("CELLPOSE_LOCAL_MODELS_PATH", str(Path.cwd() / "models" / "cellpose"))
 
-HOOKS = (ParameterCheckHook(), TypedParamsForMlflowHook(), MlflowOutputsHook())
+HOOKS = (ParameterCheckHook(), LineageHook(), TypedParamsForMlflowHook(), MlflowOutputsHook())
+
+# One run at a time per project folder; interrupted runs recorded as KILLED in MLflow.
+SESSION_CLASS = ProjectSession
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -1,8 +1,16 @@
-"""Artifacts and metrics logged to the active MLflow run."""
+"""Artifacts and metrics logged to the active MLflow run.
+
+An artifact is uploaded once: its SHA-256 is recorded as the tag
+``sha256/<folder>/<file>`` of the run that logged it, and a later run that writes the
+same bytes (a 26 MB Cellpose model trained again with the same seed) gets the tag
+``reused/<folder>/<file>`` pointing at that run's copy instead of a second upload.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
 
 import mlflow
 
@@ -15,12 +23,48 @@ def active_run_id() -> str | None:
     return run.info.run_id if run is not None else None
 
 
+def sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _run_with_artifact(key: str, digest: str) -> str | None:
+    """The id of a run of the active experiment that holds this exact artifact."""
+    experiment = mlflow.active_run().info.experiment_id
+    runs = mlflow.search_runs(
+        experiment_ids=[experiment], filter_string=f"tags.`sha256/{key}` = '{digest}'", max_results=1, output_format="list"
+    )
+    return runs[0].info.run_id if runs else None
+
+
 def log_artifact(path: str, folder: str) -> None:
-    """Log the file at ``path`` under the artifact folder ``folder`` of the active run."""
+    """Log the file at ``path`` under the artifact folder ``folder`` of the active run,
+    unless a run of the experiment already holds the same bytes under that name."""
+    key = f"{folder}/{Path(path).name}"
+    digest = sha256(path)
+    holder = _run_with_artifact(key, digest)
+    if holder is not None:
+        mlflow.set_tag(f"reused/{key}", f"runs:/{holder}/{key}")
+        logger.info("'%s' is unchanged (sha256 %s…): not uploaded again; it is runs:/%s/%s.", path, digest[:12], holder, key)
+        return
     mlflow.log_artifact(path, artifact_path=folder)
+    mlflow.set_tag(f"sha256/{key}", digest)
     logger.info("Logged '%s' to MLflow as an artifact under '%s'.", path, folder)
 
 
 def log_metric(name: str, value: float) -> None:
     """Log one metric to the active run."""
     mlflow.log_metric(name, value)
+
+
+def end_run(status: str) -> None:
+    """End the active run (if any) with ``status`` (FINISHED, FAILED or KILLED).
+
+    kedro-mlflow re-enters its run for every node, so the same run may stand several
+    times on mlflow's stack; mlflow's exit handler would end what is left as FINISHED.
+    """
+    while mlflow.active_run() is not None:
+        mlflow.end_run(status=status)

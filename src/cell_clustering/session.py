@@ -1,0 +1,94 @@
+"""The project's Kedro session: one run at a time per project folder, and an
+interrupted run recorded as KILLED in MLflow instead of FINISHED.
+
+Two runs in one folder would read each other's newest outputs (a model of one,
+latents of the other). The run holds an exclusive lock on ``data/.run.lock`` while
+it runs; the operating system releases it when the process ends, however it ends,
+so a killed run leaves no stale lock. Ctrl-C and SIGTERM end the MLflow run as
+KILLED (mlflow's own exit handler would record FINISHED); SIGKILL leaves it RUNNING.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from kedro.framework.session import KedroSession
+
+from cell_clustering import tracking
+
+LOCK_FILE = Path("data") / ".run.lock"
+
+
+class RunInProgress(RuntimeError, click.ClickException):
+    """Another ``kedro run`` holds this project folder; the ``kedro`` command shows the
+    message alone (``Error: ...``, exit code 1)."""
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)
+
+
+@contextlib.contextmanager
+def run_lock(path: Path, description: str) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock on ``path`` for the duration."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "a run whose details are unknown"
+            raise RunInProgress(
+                f"Another `kedro run` is using this project folder: {holder} (lock: {path}). "
+                "Wait for it to finish, or run in a copy of the project: two runs in one folder "
+                "would read each other's outputs. Nothing was run."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(description)
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt while the run lasts (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class ProjectSession(KedroSession):
+    """``KedroSession`` with :func:`run_lock` around every run and interrupted runs
+    ended as KILLED in MLflow."""
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        pipelines = kwargs.get("pipeline_names") or ["__default__"]
+        description = f"pid {os.getpid()}, pipelines {pipelines}, started {time.strftime('%Y-%m-%d %H:%M:%S')}"
+        with run_lock(Path(self._project_path) / LOCK_FILE, description), sigterm_as_interrupt():
+            try:
+                return super().run(*args, **kwargs)
+            except KeyboardInterrupt:
+                tracking.end_run("KILLED")
+                raise
