@@ -15,7 +15,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
         ],
         "composition": ["composition"],
         "scoring": [
-            "ID_COLUMNS", "as_mlflow_metrics", "check_aligned", "cluster_each_k",
+            "ID_COLUMNS", "as_mlflow_metrics", "check_against_data", "check_aligned", "cluster_each_k",
             "clustering_space", "labels_of", "score", "shape_classes_of",
         ],
     },

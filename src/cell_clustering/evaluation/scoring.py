@@ -33,6 +33,24 @@ def check_aligned(representation: np.ndarray, patch_metadata: pd.DataFrame) -> N
         )
 
 
+def check_against_data(patch_metadata: pd.DataFrame, params: EvaluationParams) -> None:
+    """Raise when a parameter names a column or condition the data does not have:
+    valid in type, wrong for this data (a misspelt control line would silently give
+    100 % mutant everywhere)."""
+    if params.label_column and params.label_column not in patch_metadata:
+        raise ValueError(
+            f"evaluation.label_column = {params.label_column!r} is not a column of the patch metadata; "
+            f"columns: {', '.join(patch_metadata.columns)}. Set it to one of them, or null to skip label scores."
+        )
+    conditions = sorted(patch_metadata["condition"].unique())
+    if len(conditions) > 1 and params.control_condition not in conditions:
+        raise ValueError(
+            f"evaluation.control_condition = {params.control_condition!r} is not among the conditions of the "
+            f"data: {', '.join(conditions)}. Set it to the wild-type line, e.g. "
+            f"--params=\"evaluation.control_condition={conditions[0]}\"."
+        )
+
+
 def clustering_space(representation: np.ndarray, params: EvaluationParams) -> np.ndarray:
     """The space clusters are drawn (and scored) in: the representation, or its UMAP."""
     if params.reduce.method == "umap":

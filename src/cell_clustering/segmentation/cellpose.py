@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 
 import numpy as np
 import torch
@@ -71,9 +72,23 @@ def build_model(source: ModelSource, *, seed: int = 0) -> models.CellposeModel:
     if source.kind == "none":
         return models.CellposeModel(gpu=gpu, pretrained_model=False)
     if source.kind == "builtin":
-        # Passed unchanged: Cellpose downloads its own weights (needs internet).
-        return models.CellposeModel(gpu=gpu, model_type=source.value)
+        return _builtin_model(source.value, gpu)
     return models.CellposeModel(gpu=gpu, pretrained_model=source.value)
+
+
+def _builtin_model(name: str, gpu: bool) -> models.CellposeModel:
+    """A built-in model; Cellpose downloads its weights on first use (needs internet)."""
+    try:
+        return models.CellposeModel(gpu=gpu, model_type=name)
+    except (URLError, OSError) as error:
+        folder = models.MODEL_DIR
+        raise FileNotFoundError(
+            f"segmentation.model_source '{name}' is a built-in Cellpose model whose weights are not on "
+            f"this machine, and downloading them failed ({error}). Copy the file '{name}' from a machine "
+            f"with internet (cellpose keeps it in its models folder) into {folder} (the folder "
+            "CELLPOSE_LOCAL_MODELS_PATH names), or set model_source to the path of a model file, or to "
+            "'none' to train from your annotations."
+        ) from error
 
 
 def model_from_state_dict(state_dict: dict[str, Any]) -> models.CellposeModel:

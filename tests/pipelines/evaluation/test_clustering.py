@@ -18,7 +18,7 @@ from cell_clustering.pipelines.evaluation.nodes import (
 )
 from tests.parameters import block
 
-PARAMS = block("evaluation", n_clusters=[3], report_k=3, seed=0, n_init=5, label_column="condition")
+PARAMS = block("evaluation", n_clusters=[3], report_k=3, seed=0, n_init=5, label_column="condition", control_condition="a")
 
 
 def test_hungarian_accuracy_hand_checked_case():
@@ -30,7 +30,7 @@ def test_hungarian_accuracy_hand_checked_case():
 
 def test_well_separated_blobs_are_found_exactly():
     latents, truth = make_blobs(n_samples=300, centers=3, cluster_std=0.5, center_box=(-20, 20), random_state=0)
-    metadata = pd.DataFrame({"field": "f", "condition": truth.astype(str), "cell_label": range(300)})
+    metadata = pd.DataFrame({"field": "f", "condition": np.array(["a", "b", "c"])[truth], "cell_label": range(300)})
     assignments, table, mlflow_metrics = cluster_latents(latents.astype(np.float32), metadata, PARAMS)
     row = table.iloc[0]
     assert row["accuracy"] == 1.0 and row["nmi"] == pytest.approx(1.0) and row["ari"] == pytest.approx(1.0)

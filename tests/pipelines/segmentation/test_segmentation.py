@@ -41,11 +41,11 @@ def test_missing_model_path_is_an_error_naming_it():
         cp.resolve_model_source("models/from_gui_v2")
 
 
-def test_builtin_name_reaches_cellpose_unchanged():
+def test_builtin_name_reaches_cellpose_unchanged_and_offline_says_what_to_copy():
     try:
         model = cp.build_model(cp.ModelSource("builtin", "cyto3"))
-    except OSError as error:  # offline: cellpose's own download error, not ours
-        assert "model_source" not in str(error)
+    except FileNotFoundError as error:  # offline: which file to put where
+        assert "Copy the file 'cyto3'" in str(error) and str(models.MODEL_DIR) in str(error)
     else:  # with internet, cellpose fetched exactly the requested weights
         assert str(model.pretrained_model).endswith("cyto3")
 

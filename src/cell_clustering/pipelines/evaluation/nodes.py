@@ -47,6 +47,7 @@ def cluster_latents(
         The same numbers keyed ``k<k>.<metric>`` for MLflow.
     """
     evaluation.check_aligned(latents, patch_metadata)
+    evaluation.check_against_data(patch_metadata, params)
     space = evaluation.clustering_space(latents, params)
     labels = evaluation.labels_of(patch_metadata, params.label_column)
     shape_classes = evaluation.shape_classes_of(patch_truth, len(latents))
