@@ -63,8 +63,14 @@ class LineageHook:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
-        self._catalog, self._run_id = catalog, str(run_params.get("run_id") or "")
-        self._made, self._inputs = {}, {}
+        self.resume_run(str(run_params.get("run_id") or ""), catalog)
+
+    def resume_run(self, run_id: str, catalog: Any) -> None:
+        """Bind to a run: the session does it; a Dask worker, which never sees
+        ``before_pipeline_run``, does it before each node."""
+        if run_id != self._run_id:
+            self._made, self._inputs, self._made_in = {}, {}, {}
+        self._catalog, self._run_id = catalog, run_id
 
     @hook_impl
     def before_node_run(self, node: Any, catalog: Any) -> None:

@@ -62,7 +62,11 @@ def fingerprint(fs: Any, path: str) -> str | None:
     if not fs.exists(path):
         return None
     entries = fs.find(path, detail=True) if fs.isdir(path) else {path: fs.info(path)}
-    listing = sorted((name, info.get("size"), info.get("mtime") or info.get("created")) for name, info in entries.items())
+    # Names relative to ``path``: a project folder copied or moved keeps its lineage.
+    root = path.rstrip("/")
+    listing = sorted(
+        (name.removeprefix(root), info.get("size"), info.get("mtime") or info.get("created")) for name, info in entries.items()
+    )
     return "files:" + hashlib.sha1(json.dumps(listing, default=str).encode()).hexdigest()[:16]
 
 

@@ -87,8 +87,14 @@ class ProjectSession(KedroSession):
         pipelines = kwargs.get("pipeline_names") or ["__default__"]
         description = f"pid {os.getpid()}, pipelines {pipelines}, started {time.strftime('%Y-%m-%d %H:%M:%S')}"
         with run_lock(Path(self._project_path) / LOCK_FILE, description), sigterm_as_interrupt():
+            already_active = tracking.active_run_id()
             try:
                 return super().run(*args, **kwargs)
             except KeyboardInterrupt:
                 tracking.end_run("KILLED")
                 raise
+            finally:
+                # kedro-mlflow ends its run once but re-enters it for every node: pop
+                # the entries it left, so that the next session in this process (a
+                # notebook, a test) does not start inside a finished run.
+                tracking.close_runs_opened_since(already_active)

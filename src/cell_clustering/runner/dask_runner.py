@@ -42,6 +42,8 @@ from kedro.pipeline.node import Node
 from kedro.runner import AbstractRunner, SequentialRunner
 from pluggy import PluginManager
 
+from cell_clustering.hooks import LineageHook
+
 
 class _DaskDataset(AbstractDataset):
     """Holds a node output on the Dask scheduler instead of in one worker's memory,
@@ -87,6 +89,23 @@ def _resume_mlflow_run(tracking_uri: str | None, run_id: str | None) -> None:
     mlflow.start_run(run_id=run_id)
 
 
+def _log_parameters(hook_manager: PluginManager, node: Node, catalog: CatalogProtocol, is_async: bool, run_id: str | None) -> None:
+    """Let kedro-mlflow's ``before_node_run`` log a node's parameters, here on the
+    driver. The lineage hook is left out: it checks the inputs on the worker, once
+    they exist (nodes are submitted before their inputs are made)."""
+    params = {name: catalog.load(name) for name in node.inputs if name.startswith("params:")}
+    if not params:
+        return
+    lineage_hooks = [hook for hook in hook_manager.get_plugins() if isinstance(hook, LineageHook)]
+    for hook in lineage_hooks:
+        hook_manager.unregister(hook)
+    try:
+        hook_manager.hook.before_node_run(node=node, catalog=catalog, inputs=params, is_async=is_async, run_id=run_id)
+    finally:
+        for hook in lineage_hooks:
+            hook_manager.register(hook)
+
+
 class DaskRunner(AbstractRunner):
     """Distribute the nodes of a pipeline across a Dask cluster, respecting their
     dependencies (Kedro deployment guide, "Dask")."""
@@ -125,6 +144,8 @@ class DaskRunner(AbstractRunner):
         for hook in settings.HOOKS:
             if hasattr(hook, "after_catalog_created"):
                 hook.after_catalog_created(catalog=catalog)
+            if isinstance(hook, LineageHook):
+                hook.resume_run(run_id or "", catalog)
         SequentialRunner(is_async=is_async).run(Pipeline([node]), catalog, hook_manager, run_id)
         return node
 
@@ -159,10 +180,7 @@ class DaskRunner(AbstractRunner):
             node_futures = {}
             for node in nodes:
                 if hook_manager is not None:
-                    # Parameters are logged by kedro-mlflow's before_node_run, here.
-                    params = {name: catalog.load(name) for name in node.inputs if name.startswith("params:")}
-                    if params:
-                        hook_manager.hook.before_node_run(node=node, catalog=catalog, inputs=params, is_async=self._is_async, run_id=run_id)
+                    _log_parameters(hook_manager, node, catalog, self._is_async, run_id)
                 dependencies = (node_futures[dependency] for dependency in node_dependencies[node])
                 node_futures[node] = client.submit(
                     DaskRunner._run_node, node, catalog, project.PACKAGE_NAME, mlflow_run, self._is_async, run_id, *dependencies,

@@ -10,5 +10,5 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submod_attrs={"artifacts": ["active_run_id", "end_run", "log_artifact", "log_metric"]},
+    submod_attrs={"artifacts": ["active_run_id", "close_runs_opened_since", "end_run", "log_artifact", "log_metric"]},
 )

@@ -68,3 +68,11 @@ def end_run(status: str) -> None:
     """
     while mlflow.active_run() is not None:
         mlflow.end_run(status=status)
+
+
+def close_runs_opened_since(previous_run_id: str | None) -> None:
+    """End the runs stacked on top of ``previous_run_id`` (None: every run), keeping
+    the status each already has in the store (FINISHED if it has none)."""
+    while (run := mlflow.active_run()) is not None and run.info.run_id != previous_run_id:
+        status = mlflow.get_run(run.info.run_id).info.status
+        mlflow.end_run(status=status if status != "RUNNING" else "FINISHED")
