@@ -6,8 +6,8 @@ identical to an uninterrupted run; none loses or mixes data silently.
 
 | case | command | expected outcome |
 |---|---|---|
-| preprocessing killed (SIGKILL) while writing fields | `kedro run --pipelines=preprocessing`, kill -9 after 2 fields | no new version (fields stay in `.staging`, removed with a warning at the next save); MLflow run not FINISHED; `--pipelines=patching` gives the reference patches |
-| preprocessing interrupted (SIGINT) while writing fields | same, Ctrl-C | no new version, staging removed; MLflow run KILLED; patching identical |
+| preprocessing killed (SIGKILL) while writing fields | `kedro run --pipelines=preprocessing`, kill -9 after 2 fields | no new version (fields stay in `.staging`, removed with a warning at the next save); MLflow run not FINISHED; the field table of the stopped run was published, so `--pipelines=patching` stops (inputs from different runs: re-run preprocessing then segmentation) and writes nothing; preprocessing again publishes one version |
+| preprocessing interrupted (SIGINT) while writing fields | same, Ctrl-C | no new version, staging removed; MLflow run KILLED; patching stops as above |
 | segmentation interrupted (SIGINT) while training | `kedro run --pipelines=segmentation`, Ctrl-C during `train_cellpose` | no new model or masks; MLflow run KILLED; patching identical |
 | segmentation killed (SIGKILL) while writing masks | kill -9 after 2 masks | no new `predicted_masks`; patching identical |
 | patching killed between its outputs | `--pipelines=patching`, then its newest `patch_metadata` removed: the state a kill between the two saves leaves | `--pipelines=modelling` stops: inputs from different runs, re-run patching |
@@ -72,11 +72,19 @@ def test_preprocessing_stopped_while_writing_fields_leaves_no_version(project, d
     assert latest_run_status(project) == ("KILLED" if sig == signal.SIGINT else "RUNNING")
     if sig == signal.SIGINT:
         assert staged_files(project, PRE) == 0  # cleaned on the way out
-    _patches_match_reference(project, demo_run)
+    # The field table was published before the stop, the images were not: patching
+    # (which reads both) refuses the mix and says what to re-run, writing nothing.
+    patches_before = versions(project, PATCHES)
+    refused = kedro(project, "--pipelines=patching")
+    assert refused.returncode != 0
+    assert "The inputs of node 'extract_patches' come from different runs" in refused.output
+    assert "kedro run --pipelines=preprocessing" in " ".join(refused.output.split())
+    assert versions(project, PATCHES) == patches_before
+    again = kedro(project, "--pipelines=preprocessing")
+    assert again.returncode == 0, again.output[-3000:]
     if sig == signal.SIGKILL:
-        again = kedro(project, "--pipelines=preprocessing")
-        assert again.returncode == 0 and "an unfinished version left by an interrupted run" in again.output
-        assert staged_files(project, PRE) == 0 and len(versions(project, PRE)) == len(before) + 1
+        assert "an unfinished version left by an interrupted run" in again.output
+    assert staged_files(project, PRE) == 0 and len(versions(project, PRE)) == len(before) + 1
 
 
 def test_segmentation_interrupted_while_training(project, demo_run):

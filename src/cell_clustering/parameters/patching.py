@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
+from pydantic import (
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 from cell_clustering.parameters.base import Params
 
@@ -28,10 +34,18 @@ class GridParams(Params):
 
 
 class PatchingParams(Params):
-    """The ``patching`` block (``conf/base/parameters_patching.yml``)."""
+    """The ``patching`` block (``conf/base/parameters_patching.yml``).
 
-    method: Literal["crop_resize", "crop_pad"] = "crop_resize"
-    patch_size: int = Field(64, ge=8, le=1024)
+    ``crop_pad`` cuts a window of ``window_um`` around each cell and scales it to
+    ``patch_size`` (one physical scale: size is kept); ``crop_resize`` scales each
+    cell's box so its longest side fills the patch (aspect kept, size lost).
+    ``channels``: the cell's silhouette (``mask``) and/or its pixels (``intensity``).
+    """
+
+    method: Literal["crop_resize", "crop_pad"] = "crop_pad"
+    window_um: float = Field(83.2, gt=0)
+    channels: list[Literal["mask", "intensity"]] = Field(default_factory=lambda: ["mask"], min_length=1)
+    patch_size: int = Field(40, ge=8, le=1024)
     margin: NonNegativeInt = 2
     mask_dilation: NonNegativeInt = 0
     filters: PatchFilterParams = PatchFilterParams()
@@ -45,3 +59,9 @@ class PatchingParams(Params):
         if value % 2:
             raise ValueError(f"must be even (the encoder halves it), e.g. {value + 1}")
         return value
+
+    @model_validator(mode="after")
+    def _distinct_channels(self) -> PatchingParams:
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError(f"channels are listed twice: {self.channels}")
+        return self

@@ -71,6 +71,7 @@ class PreprocessingParams(Params):
 
     channel: NonNegativeInt | None = None
     channel_axis: int = -1
+    pixel_size_um: PositiveFloat = 0.65
     angle: AngleParams = AngleParams()
     rotation: RotationParams = RotationParams()
     clahe: ClaheParams = ClaheParams()

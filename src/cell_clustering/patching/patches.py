@@ -49,6 +49,20 @@ def crop_resize(
     return patch
 
 
+def window(image: np.ndarray, labels: np.ndarray, label: int, *, size: int, dilation: int = 0, channel: str = "intensity") -> np.ndarray:
+    """The ``size × size`` window centred on the cell's bounding box, at native scale:
+    the cell's pixels (``intensity``) or its silhouette (``mask``), 0 elsewhere."""
+    rows, cols = np.nonzero(labels == label)
+    half = size // 2
+    r0, c0 = (rows.min() + rows.max() + 1) // 2 - half, (cols.min() + cols.max() + 1) // 2 - half
+    out = np.zeros((size, size), dtype=np.float32)
+    src_r0, src_c0 = max(r0, 0), max(c0, 0)
+    src_r1, src_c1 = min(r0 + size, labels.shape[0]), min(c0 + size, labels.shape[1])
+    source = image[src_r0:src_r1, src_c0:src_c1] if channel == "intensity" else np.ones((src_r1 - src_r0, src_c1 - src_c0), np.float32)
+    out[src_r0 - r0 : src_r1 - r0, src_c0 - c0 : src_c1 - c0] = _cell_only(source, labels[src_r0:src_r1, src_c0:src_c1], label, dilation)
+    return out
+
+
 def crop_pad(
     image: np.ndarray, labels: np.ndarray, label: int, *, size: int, dilation: int = 0
 ) -> tuple[np.ndarray, bool]:
@@ -74,8 +88,44 @@ def crop_pad(
     return patch, cropped
 
 
+def scaled_window(
+    image: np.ndarray, labels: np.ndarray, label: int, *, window_px: int, size: int, channels: tuple[str, ...], dilation: int = 0
+) -> tuple[np.ndarray, bool]:
+    """A window of ``window_px`` around the cell, each channel scaled to ``size``: one
+    physical scale for every cell, so size is kept.
+
+    Returns
+    -------
+    patch : (len(channels), size, size) float32 ndarray
+    cropped : bool
+        True when the cell is larger than the window and was cut.
+    """
+    planes = []
+    for channel in channels:
+        plane = window(image, labels, label, size=window_px, dilation=dilation, channel=channel)
+        if window_px != size:
+            plane = transform.resize(plane, (size, size), order=1, anti_aliasing=window_px > size, preserve_range=True)
+        planes.append(plane.astype(np.float32))
+    rows, cols = np.nonzero(labels == label)
+    return np.stack(planes), bool(np.ptp(rows) + 1 > window_px or np.ptp(cols) + 1 > window_px)
+
+
+def _cut(image: np.ndarray, labels: np.ndarray, label: int, params: PatchingParams, pixel_size_um: float) -> tuple[np.ndarray, bool]:
+    """One cell's patch (C, S, S) by the configured method, and whether it was cropped."""
+    if params.method == "crop_resize":
+        planes = [
+            crop_resize(image if channel == "intensity" else (labels == label).astype(np.float32), labels, label,
+                        size=params.patch_size, margin=params.margin, dilation=params.mask_dilation)
+            for channel in params.channels
+        ]
+        return np.stack(planes), False
+    window_px = max(8, int(round(params.window_um / pixel_size_um)))
+    return scaled_window(image, labels, label, window_px=window_px, size=params.patch_size,
+                         channels=tuple(params.channels), dilation=params.mask_dilation)
+
+
 def patch_field(
-    image: np.ndarray, labels: np.ndarray, params: PatchingParams
+    image: np.ndarray, labels: np.ndarray, params: PatchingParams, pixel_size_um: float
 ) -> tuple[pd.DataFrame | None, list[np.ndarray]]:
     """The morphology table (None for an empty mask) and the patches of the kept cells.
 
@@ -83,13 +133,15 @@ def patch_field(
     ----------
     image : (rows, cols) float ndarray
     labels : (rows, cols) integer ndarray, 0 = background
+    pixel_size_um : float
+        Micrometres per pixel of this field (for ``window_um``).
 
     Returns
     -------
     table : pandas.DataFrame or None
         :func:`morphology_table` with ``filtered_by`` (the filter that removed the
         cell, or ``"kept"``) and ``cropped_by_window``.
-    patches : list of (S, S) float32 ndarray
+    patches : list of (C, S, S) float32 ndarray
         One per kept cell, in table order.
     """
     if image.shape != labels.shape:
@@ -101,11 +153,7 @@ def patch_field(
     table["cropped_by_window"] = False
     patches = []
     for index in table.index[table["filtered_by"] == KEPT]:
-        label = int(table.at[index, "cell_label"])
-        if params.method == "crop_resize":
-            patch = crop_resize(image, labels, label, size=params.patch_size, margin=params.margin, dilation=params.mask_dilation)
-        else:
-            patch, cropped = crop_pad(image, labels, label, size=params.patch_size, dilation=params.mask_dilation)
-            table.at[index, "cropped_by_window"] = cropped
+        patch, cropped = _cut(image, labels, int(table.at[index, "cell_label"]), params, pixel_size_um)
+        table.at[index, "cropped_by_window"] = cropped
         patches.append(patch)
     return table, patches

@@ -17,10 +17,15 @@ from cell_clustering.pipelines.patching.nodes import (
 )
 from tests.parameters import block
 
-SETTINGS = {"method": "crop_resize", "patch_size": 32, "margin": 2, "mask_dilation": 0,
+SETTINGS = {"method": "crop_resize", "channels": ["intensity"], "patch_size": 32, "margin": 2, "mask_dilation": 0,
             "filters": {"drop_border": True, "min_area": 20, "max_area": None}}
 PARAMS = block("patching", **SETTINGS)
 SEQUENTIAL = block("compute")
+
+
+def _fields(names, pixel_size_um: float = 0.65) -> pd.DataFrame:
+    """The field table columns patching reads."""
+    return pd.DataFrame({"field": list(names), "pixel_size_um": pixel_size_um})
 
 
 def field_with_two_touching_cells():
@@ -88,12 +93,12 @@ def test_extract_patches_rows_align_with_metadata_and_are_deterministic():
     edge[rr, cc] = 3  # touches the border: filtered
     images = {"control/a": lambda: image, "Rac1/b": lambda: image}
     masks = {"control/a": lambda: edge, "Rac1/b": lambda: labels}
-    patches, metadata, cells = extract_patches(images, masks, PARAMS, SEQUENTIAL)
+    patches, metadata, cells = extract_patches(images, masks, _fields(images), PARAMS, SEQUENTIAL)
     assert patches.shape == (4, 1, 32, 32) and patches.dtype == np.float32
     assert metadata[["field", "cell_label"]].values.tolist() == [["Rac1/b", 1], ["Rac1/b", 2], ["control/a", 1], ["control/a", 2]]
     assert metadata["condition"].tolist() == ["Rac1", "Rac1", "control", "control"]
     assert cells.loc[cells["cell_label"] == 3, "filtered_by"].tolist() == ["drop_border"]
-    again, _, _ = extract_patches(images, masks, PARAMS, SEQUENTIAL)
+    again, _, _ = extract_patches(images, masks, _fields(images), PARAMS, SEQUENTIAL)
     np.testing.assert_array_equal(patches, again)
 
 
@@ -101,13 +106,13 @@ def test_all_cells_filtered_names_the_filter():
     image, labels = field_with_two_touching_cells()
     params = block("patching", **{**SETTINGS, "filters": {"drop_border": True, "min_area": 10_000, "max_area": None}})
     with pytest.raises(ValueError, match="min_area"):
-        extract_patches({"c/a": lambda: image}, {"c/a": lambda: labels}, params, SEQUENTIAL)
+        extract_patches({"c/a": lambda: image}, {"c/a": lambda: labels}, _fields(["c/a"]), params, SEQUENTIAL)
 
 
 def test_shape_mismatch_names_the_field():
     image, labels = field_with_two_touching_cells()
     with pytest.raises(ValueError, match="c/a"):
-        extract_patches({"c/a": lambda: image[:50]}, {"c/a": lambda: labels}, PARAMS, SEQUENTIAL)
+        extract_patches({"c/a": lambda: image[:50]}, {"c/a": lambda: labels}, _fields(["c/a"]), PARAMS, SEQUENTIAL)
 
 
 STUDY_PARAMS = block("patching", **{**SETTINGS, "grid": {"samples_per_condition": 3, "seed": 0}})
@@ -115,7 +120,7 @@ STUDY_PARAMS = block("patching", **{**SETTINGS, "grid": {"samples_per_condition"
 
 def test_size_study_suggests_a_window_fitting_the_percentile_after_a_csv_round_trip(tmp_path):
     image, labels = field_with_two_touching_cells()
-    _, _, cells = extract_patches({"c/a": lambda: image, "d/b": lambda: image}, {"c/a": lambda: labels, "d/b": lambda: labels}, STUDY_PARAMS, SEQUENTIAL)
+    _, _, cells = extract_patches({"c/a": lambda: image, "d/b": lambda: image}, {"c/a": lambda: labels, "d/b": lambda: labels}, _fields(["c/a", "d/b"]), STUDY_PARAMS, SEQUENTIAL)
     cells.to_csv(tmp_path / "cells.csv", index=False)  # as the catalog stores it
     suggestion, figure = study_cell_sizes(pd.read_csv(tmp_path / "cells.csv"), STUDY_PARAMS)
     # Cell 1's box is 59 columns wide, cell 2's 31: the p95 of [59, 31, 59, 31] is
@@ -132,7 +137,7 @@ def test_patch_counts_match_truth_for_a_perfect_segmentation():
     edge = labels.copy()
     rr, cc = draw.ellipse(5, 140, 8, 8, shape=edge.shape)
     edge[rr, cc] = 3
-    _, _, cells = extract_patches({"c/a": lambda: image}, {"c/a": lambda: edge}, PARAMS, SEQUENTIAL)
+    _, _, cells = extract_patches({"c/a": lambda: image}, {"c/a": lambda: edge}, _fields(["c/a"]), PARAMS, SEQUENTIAL)
     counts = count_against_truth(cells, {"c/a": lambda: edge}, PARAMS).set_index("condition")
     assert counts.loc["c", "segmented_cells"] == counts.loc["c", "true_cells"] == 3
     assert counts.loc["c", "patches"] == counts.loc["c", "true_cells_after_filters"] == 2
@@ -161,3 +166,21 @@ def test_patches_are_matched_to_their_planted_shape_class():
     assert matched["true_cell_label"].tolist() == [0, 2, 1]
     assert matched.loc[1:, "iou"].tolist() == [1.0, 1.0]
     assert match_cells_to_truth(metadata, {}, {}, pd.DataFrame()).empty
+
+
+def test_crop_pad_window_is_in_micrometres_and_keeps_size_across_pixel_sizes():
+    image, labels = field_with_two_touching_cells()
+    settings = {**SETTINGS, "method": "crop_pad", "channels": ["mask", "intensity"], "window_um": 52.0, "patch_size": 40}
+    patches, metadata, _ = extract_patches({"c/a": lambda: image}, {"c/a": lambda: labels}, _fields(["c/a"], 0.65),
+                                           block("patching", **settings), SEQUENTIAL)
+    assert patches.shape == (2, 2, 40, 40)
+    # Channel 0 is the silhouette: its area in the 40 px patch scales with the true area.
+    window_px = round(52.0 / 0.65)
+    expected = (labels == 1).sum() * (40 / window_px) ** 2
+    assert patches[0, 0].sum() == pytest.approx(expected, rel=0.03)
+    assert patches[0, 1].max() == pytest.approx(0.5, abs=0.05)  # channel 1: the cell's own pixels
+    # The same cell imaged at twice the pixel size fills half the window's width.
+    coarse = image[::2, ::2], labels[::2, ::2]
+    half, _, _ = extract_patches({"c/a": lambda: coarse[0]}, {"c/a": lambda: coarse[1]}, _fields(["c/a"], 1.3),
+                                 block("patching", **settings), SEQUENTIAL)
+    assert half[0, 0].sum() == pytest.approx(patches[0, 0].sum(), rel=0.1)

@@ -24,13 +24,15 @@ NO_MASKS_MESSAGE = (
 TRUTH_COLUMNS = ["field", "cell_label", "true_cell_label", "iou", "shape_class"]
 
 
-def _patch_field(field: str, load_image: Any, load_labels: Any, params: PatchingParams) -> tuple[pd.DataFrame | None, list[np.ndarray]]:
+def _patch_field(
+    field: str, load_image: Any, load_labels: Any, params: PatchingParams, pixel_size_um: float
+) -> tuple[pd.DataFrame | None, list[np.ndarray]]:
     """The morphology table (None for an empty mask) and the kept patches of one field."""
     labels = np.asarray(load_labels())
     image = np.asarray(load_image(), dtype=np.float32)
     if image.shape != labels.shape:
         raise ValueError(f"Field '{field}': image shape {image.shape} differs from mask shape {labels.shape}.")
-    table, patches = patching.patch_field(image, labels, params)
+    table, patches = patching.patch_field(image, labels, params, pixel_size_um)
     if table is not None:
         table.insert(0, "condition", condition_of(field))
         table.insert(0, "field", field)
@@ -48,22 +50,27 @@ def _no_patch_error(cell_table: pd.DataFrame) -> ValueError:
 
 
 def extract_patches(
-    preprocessed_images: Partitions, predicted_masks: Partitions, params: PatchingParams, compute: ComputeParams
+    preprocessed_images: Partitions,
+    predicted_masks: Partitions,
+    field_table: pd.DataFrame,
+    params: PatchingParams,
+    compute: ComputeParams,
 ) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
     """Cut one background-free patch per kept cell, field by field (in parallel as
     ``compute`` says; the order of fields and cells does not depend on it).
 
     Returns
     -------
-    patches : (N, 1, S, S) float32 ndarray
+    patches : (N, C, S, S) float32 ndarray, one channel per ``params.channels``
     patch_metadata : pandas.DataFrame
         N rows, in patch order: field, condition, cell label, morphology.
     cell_table : pandas.DataFrame
         Every segmented cell with ``filtered_by``: the filter that removed it, or
         ``"kept"``.
     """
+    pixel_sizes = field_table.set_index("field")["pixel_size_um"]
     tasks = {
-        field: partial(_patch_field, field, preprocessed_images[field], predicted_masks[field], params)
+        field: partial(_patch_field, field, preprocessed_images[field], predicted_masks[field], params, float(pixel_sizes[field]))
         for field in require_partitions(predicted_masks, NO_MASKS_MESSAGE)
     }
     patches: list[np.ndarray] = []
@@ -85,7 +92,7 @@ def extract_patches(
     if params.method == "crop_pad" and n_cropped:
         logger.warning("%d of %d cells exceed the %d-pixel window and were cropped.", n_cropped, len(metadata), params.patch_size)
     logger.info("Cut %d patches of %d×%d from %d cells.", len(patches), params.patch_size, params.patch_size, len(cell_table))
-    return np.stack(patches)[:, None].astype(np.float32), metadata, cell_table
+    return np.stack(patches).astype(np.float32), metadata, cell_table
 
 
 def _bbox_sizes(table: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 extract_patches,
-                inputs=["preprocessed_images", "predicted_masks", "params:patching", "params:compute"],
+                inputs=["preprocessed_images", "predicted_masks", "field_table", "params:patching", "params:compute"],
                 outputs=["patches", "patch_metadata", "cell_table"],
                 name="extract_patches",
             ),

@@ -30,7 +30,7 @@ from cell_clustering.parameters.preprocessing import DensityBin
 logger = logging.getLogger(__name__)
 
 FIELD_TABLE_COLUMNS = [
-    "field", "condition", "status", "rows", "cols", "angle_deg", "angle_confidence",
+    "field", "condition", "status", "rows", "cols", "pixel_size_um", "angle_deg", "angle_confidence",
     "n_edge_pixels", "low_confidence", "foreground_fraction", "density_bin",
     "clahe_clip_limit", "clahe_kernel_size", "tv_weight",
 ]
@@ -60,6 +60,7 @@ def _measure_field(field: str, load: Any, params: PreprocessingParams) -> dict[s
         status="ok",
         rows=image.shape[0],
         cols=image.shape[1],
+        pixel_size_um=params.pixel_size_um,
         angle_deg=round(groove.angle_deg, 4),
         angle_confidence=round(groove.confidence, 4),
         n_edge_pixels=groove.n_edge_pixels,
