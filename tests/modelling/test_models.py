@@ -28,13 +28,15 @@ from cell_clustering.pipelines.modelling.nodes import encode_patches, train_mode
 @pytest.mark.parametrize("patch_size", [28, 64, 96])
 def test_output_shapes(model_type, patch_size):
     model_class, config_class = MODELS[model_type]
-    extra = {"vae": {}, "cvae": {"n_conditions": 3}, "refined_vae": {"alpha": 4, "n_conditions": 3}}[model_type]
-    model = model_class(config_class(patch_size=patch_size, latent_dim=8, feature_dim=32, **extra))
+    extra = {"vae": {"feature_dim": 32}, "cvae": {"feature_dim": 32, "n_conditions": 3},
+             "refined_vae": {"feature_dim": 32, "alpha": 4, "n_conditions": 3}, "contrastive": {"width": 4}}[model_type]
+    model = model_class(config_class(patch_size=patch_size, latent_dim=8, **extra))
     images = torch.rand(3, 1, patch_size, patch_size)
     conditions = torch.tensor([0, 1, 2])
-    logits, mu, logvar = model(images, conditions)
-    assert logits.shape == images.shape
-    assert mu.shape == logvar.shape == (3, 8)
+    if model_type != "contrastive":
+        logits, mu, logvar = model(images, conditions)
+        assert logits.shape == images.shape
+        assert mu.shape == logvar.shape == (3, 8)
     assert model.embed(images, conditions).shape == (3, 8)
 
 
@@ -73,8 +75,9 @@ def _blobs(n=48, size=28, seed=0) -> np.ndarray:
 def test_loss_decreases_on_a_tiny_fixed_dataset(model_type):
     torch.manual_seed(0)
     model_class, config_class = MODELS[model_type]
-    extra = {"vae": {}, "cvae": {"n_conditions": 2}, "refined_vae": {"alpha": 2}}[model_type]
-    model = model_class(config_class(patch_size=28, latent_dim=4, feature_dim=32, **extra))
+    extra = {"vae": {"feature_dim": 32}, "cvae": {"feature_dim": 32, "n_conditions": 2},
+             "refined_vae": {"feature_dim": 32, "alpha": 2}, "contrastive": {"width": 8}}[model_type]
+    model = model_class(config_class(patch_size=28, latent_dim=4, **extra))
     conditions = np.arange(48) % 2
     config = TrainingParams(epochs=8, batch_size=16, validation_fraction=0.0, learning_rate=3e-3, progress_bar=False)
     history = train(model, _blobs(), config, conditions)
@@ -83,7 +86,8 @@ def test_loss_decreases_on_a_tiny_fixed_dataset(model_type):
 
 SETTINGS = {
     "model_type": "vae",
-    "model": {"latent_dim": 4, "feature_dim": 32, "beta": 1.0, "reconstruction": "bce"},
+    "model": {"latent_dim": 4},
+    "vae": {"feature_dim": 32, "beta": 1.0, "reconstruction": "bce"},
     "training": {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "weight_decay": 1e-4,
                  "validation_fraction": 0.25, "seed": 7, "progress_bar": False},
 }
@@ -112,7 +116,7 @@ def test_checkpoint_of_unknown_model_type_is_a_clear_error():
         encode_patches({**checkpoint, "model": "gan"}, _blobs(), _metadata())
 
 
-@pytest.mark.parametrize("model_type", ["cvae", "refined_vae"])
+@pytest.mark.parametrize("model_type", ["cvae", "refined_vae", "contrastive"])
 def test_other_models_train_and_encode(model_type):
     params = ModellingParams.model_validate({**SETTINGS, "model_type": model_type, "refined_vae": {"alpha": 2}})
     checkpoint, history = train_model(_blobs(), _metadata(), params)

@@ -29,12 +29,15 @@ logger = logging.getLogger(__name__)
 def model_config(params: ModellingParams, *, patch_size: int, in_channels: int, n_conditions: int) -> Any:
     """The config dataclass of ``params.model_type``, every key placed explicitly.
 
-    The shared architecture goes to every model; ``refined_vae`` options only to the
-    refined VAE and the number of conditions only to the models that read it, so no
-    key is silently dropped.
+    The latent size goes to every model; the ``vae`` block to the VAE family, the
+    ``refined_vae`` and ``contrastive`` blocks to their model and the number of
+    conditions only to the models that read it, so no key is silently dropped.
     """
     _, config_class = MODELS[params.model_type]
     shared = {**params.model.model_dump(), "patch_size": patch_size, "in_channels": in_channels}
+    if params.model_type == "contrastive":
+        return config_class(**shared, **params.contrastive.model_dump())
+    shared.update(params.vae.model_dump())
     if params.model_type == "cvae":
         return config_class(**shared, n_conditions=n_conditions)
     if params.model_type == "refined_vae":

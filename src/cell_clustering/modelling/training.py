@@ -1,8 +1,11 @@
 """A plain PyTorch training loop for the models of :mod:`cell_clustering.modelling.models`.
 
-AdamW, β constant or warmed up linearly, a seeded validation split, early stopping
-on the validation loss, and a divergence guard (non-finite loss, or a KL above a
-threshold for several epochs) that stops with a message and keeps the best weights.
+AdamW, a budget in epochs or in optimizer updates, β constant or warmed up linearly
+(VAE family), augmentation in the groove frame, a seeded validation split, early
+stopping on the validation loss, and a divergence guard (non-finite loss, or a KL
+above a threshold for several epochs) that stops with a message and keeps the best
+weights. Every model's ``loss`` returns a named tuple whose first field is
+``total``; each field is recorded per epoch.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from cell_clustering.modelling.augment import AugmentConfig, augment
 from cell_clustering.parameters.modelling import TrainingParams
 
 logger = logging.getLogger(__name__)
@@ -58,27 +62,35 @@ def beta_at(epoch: int, beta: float, warmup_epochs: int) -> float:
     return beta * min(1.0, (epoch + 1) / warmup_epochs)
 
 
+@dataclass(frozen=True)
+class _Step:
+    """What one epoch needs besides the data: β, the optimiser (None: evaluate only)
+    and the augmentation of training batches."""
+
+    beta: float
+    optimiser: torch.optim.Optimizer | None
+    augmentation: AugmentConfig
+    generator: torch.Generator
+
+
 def _epoch(
-    model: torch.nn.Module,
-    data: torch.Tensor,
-    conditions: torch.Tensor | None,
-    batches: list[torch.Tensor],
-    beta: float,
-    optimiser: torch.optim.Optimizer | None,
+    model: torch.nn.Module, data: torch.Tensor, conditions: torch.Tensor | None, batches: list[torch.Tensor], step: _Step
 ) -> dict[str, float]:
     """One pass over ``batches``: trains when an optimiser is given; mean losses."""
-    totals = {"total": 0.0, "reconstruction": 0.0, "kl": 0.0}
-    model.train(optimiser is not None)
+    totals: dict[str, float] = {}
+    training = step.optimiser is not None
+    model.train(training)
     for batch_index in batches:
         batch_conditions = None if conditions is None else conditions[batch_index]
-        with torch.set_grad_enabled(optimiser is not None):
-            loss = model.loss(data[batch_index], batch_conditions, beta=beta)
-            if optimiser is not None and torch.isfinite(loss.total):
-                optimiser.zero_grad()
+        images = augment(data[batch_index], step.augmentation, step.generator) if training else data[batch_index]
+        with torch.set_grad_enabled(training):
+            loss = model.loss(images, batch_conditions, beta=step.beta)
+            if training and torch.isfinite(loss.total):
+                step.optimiser.zero_grad()
                 loss.total.backward()
-                optimiser.step()
-        for name in totals:
-            totals[name] += getattr(loss, name).item() * len(batch_index)
+                step.optimiser.step()
+        for name, value in loss._asdict().items():
+            totals[name] = totals.get(name, 0.0) + value.item() * len(batch_index)
     n = sum(len(b) for b in batches)
     return {name: value / n for name, value in totals.items()}
 
@@ -112,7 +124,7 @@ class _Monitor:
         if not all(math.isfinite(v) for v in results.values()):
             return f"the loss became non-finite at epoch {epoch + 1} ({results})"
         threshold = self.config.kl_threshold
-        if threshold is None or results["train_kl"] <= threshold:
+        if threshold is None or results.get("train_kl", 0.0) <= threshold:
             self.epochs_above_kl = 0
             return None
         self.epochs_above_kl += 1
@@ -146,18 +158,23 @@ def _epoch_results(
     model: torch.nn.Module,
     data: tuple[torch.Tensor, torch.Tensor | None],
     batches: tuple[list[torch.Tensor], list[torch.Tensor]],
-    beta: float,
-    optimiser: torch.optim.Optimizer,
+    step: _Step,
 ) -> dict[str, float]:
     """Train on the training batches, then score the validation batches (if any)."""
     tensor, conditions = data
     train_batches, validation_batches = batches
-    results = {f"train_{k}": v for k, v in _epoch(model, tensor, conditions, train_batches, beta, optimiser).items()}
+    results = {f"train_{k}": v for k, v in _epoch(model, tensor, conditions, train_batches, step).items()}
     if validation_batches:
-        losses = _epoch(model, tensor, conditions, validation_batches, beta, None)
-        results.update({f"validation_{k}": v for k, v in losses.items()})
-    results["beta"] = beta
+        evaluate = _Step(step.beta, None, step.augmentation, step.generator)
+        results.update({f"validation_{k}": v for k, v in _epoch(model, tensor, conditions, validation_batches, evaluate).items()})
+    results["beta"] = step.beta
     return results
+
+
+def n_epochs(config: TrainingParams, n_train: int) -> int:
+    """The epochs of the budget: ``epochs``, or more if needed for ``min_updates`` steps."""
+    per_epoch = max(1, math.ceil(n_train / config.batch_size))
+    return max(config.epochs, math.ceil(config.min_updates / per_epoch))
 
 
 def train(
@@ -167,9 +184,9 @@ def train(
     conditions: np.ndarray | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` on ``data`` (N, C, H, W) with AdamW; return per-epoch losses
-    (``train_total``, ``train_reconstruction``, ``train_kl``, ``beta`` and, with a
-    validation split, the three ``validation_*``). The model ends with the weights of
-    its best epoch (lowest validation total, or training total without validation).
+    (``train_<part>`` for each part of the model's loss, ``beta`` and, with a
+    validation split, ``validation_<part>``). The model ends with the weights of its
+    best epoch (lowest validation total, or training total without validation).
 
     Raises
     ------
@@ -187,13 +204,16 @@ def train(
     train_idx_t = torch.as_tensor(train_idx)
     validation_batches = _batches(torch.as_tensor(validation_idx), config.batch_size) if len(validation_idx) else []
     monitor = _Monitor(config, "validation_total" if validation_batches else "train_total")
-    epochs = tqdm(range(config.epochs), desc="training", unit="epoch", disable=not config.progress_bar)
+    if hasattr(model, "generator"):  # models that draw their own views (contrastive)
+        model.generator.manual_seed(config.seed)
+    augmentation = AugmentConfig(**config.augment.model_dump())
+    epochs = tqdm(range(n_epochs(config, len(train_idx))), desc="training", unit="epoch", disable=not config.progress_bar)
     for epoch in epochs:
-        beta = beta_at(epoch, model.config.beta, config.beta_warmup_epochs)
+        step = _Step(beta_at(epoch, getattr(model.config, "beta", 0.0), config.beta_warmup_epochs), optimiser, augmentation, generator)
         train_batches = _batches(train_idx_t[torch.randperm(len(train_idx_t), generator=generator)], config.batch_size)
-        results = _epoch_results(model, (tensor, condition_tensor), (train_batches, validation_batches), beta, optimiser)
+        results = _epoch_results(model, (tensor, condition_tensor), (train_batches, validation_batches), step)
         monitor.record(results)
-        epochs.set_postfix(loss=f"{results[monitor.name]:.2f}", kl=f"{results['train_kl']:.2f}")
+        epochs.set_postfix(loss=f"{results[monitor.name]:.2f}")
         problem = monitor.problem(results, epoch)
         if problem:
             monitor.restore_best(model)

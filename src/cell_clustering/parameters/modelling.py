@@ -8,13 +8,19 @@ from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_va
 
 from cell_clustering.parameters.base import Params
 
-ModelType = Literal["vae", "cvae", "refined_vae"]
+ModelType = Literal["vae", "cvae", "refined_vae", "contrastive"]
+VAE_FAMILY = ("vae", "cvae", "refined_vae")
 
 
-class ArchitectureParams(Params):
-    """Shared by every model type."""
+class ModelParams(Params):
+    """Shared by every model type: the size of the representation."""
 
     latent_dim: PositiveInt = 16
+
+
+class VAEParams(Params):
+    """Only for the VAE family (``vae``, ``cvae``, ``refined_vae``)."""
+
     feature_dim: PositiveInt = 256
     beta: float = Field(1.0, ge=0)
     reconstruction: Literal["bce", "mse"] = "bce"
@@ -27,10 +33,35 @@ class RefinedVAEParams(Params):
     embedding: Literal["input", "condition"] = "input"
 
 
+class ContrastiveParams(Params):
+    """Only for ``model_type: contrastive`` (SimCLR): encoder width, projection, loss
+    temperature and how far two views of a cell may differ."""
+
+    width: PositiveInt = 16
+    projection_dim: PositiveInt = 64
+    temperature: float = Field(0.2, gt=0, le=1)
+    rotation_deg: float = Field(15.0, ge=0, le=45)
+    shift: float = Field(0.08, ge=0, le=0.5)
+    scale: float = Field(0.1, ge=0, lt=1)
+
+
+class AugmentParams(Params):
+    """Data augmentation for the VAE family, in the groove frame (flips about and
+    across the grooves, small rotations, shifts and scale changes)."""
+
+    flips: bool = False
+    rotation_deg: float = Field(0.0, ge=0, le=45)
+    shift: float = Field(0.0, ge=0, le=0.5)
+    scale: float = Field(0.0, ge=0, lt=1)
+
+
 class TrainingParams(Params):
-    """How a model is trained; every random step draws from ``seed``."""
+    """How a model is trained; every random step draws from ``seed``. The budget is
+    ``epochs`` passes over the data and at least ``min_updates`` optimizer steps (a
+    few hundred cells make only a few steps per epoch): whichever is longer."""
 
     epochs: PositiveInt = 20
+    min_updates: NonNegativeInt = 0
     batch_size: int = Field(64, ge=2)
     learning_rate: PositiveFloat = 1e-3
     weight_decay: float = Field(1e-4, ge=0)
@@ -40,20 +71,29 @@ class TrainingParams(Params):
     early_stopping_patience: PositiveInt | None = None
     kl_threshold: PositiveFloat | None = None
     kl_patience: PositiveInt = 3
+    augment: AugmentParams = AugmentParams()
     progress_bar: bool = True
 
 
 class ModellingParams(Params):
-    """The ``modelling`` block (``conf/base/parameters_modelling.yml``)."""
+    """The ``modelling`` block (``conf/base/parameters_modelling.yml``). Options of a
+    model type live in the block of its name, so none is silently ignored."""
 
     model_type: ModelType = "refined_vae"
-    model: ArchitectureParams = ArchitectureParams()
+    model: ModelParams = ModelParams()
+    vae: VAEParams = VAEParams()
     refined_vae: RefinedVAEParams = RefinedVAEParams()
+    contrastive: ContrastiveParams = ContrastiveParams()
     training: TrainingParams = TrainingParams()
     on_divergence: Literal["stop", "raise"] = "stop"
 
     @model_validator(mode="after")
-    def _alpha_divides_latent_dim(self) -> ModellingParams:
+    def _consistent(self) -> ModellingParams:
+        if self.model_type == "contrastive" and self.training.augment != AugmentParams():
+            raise ValueError(
+                "training.augment is for the VAE family; the contrastive model draws its own views "
+                "(set contrastive.rotation_deg, shift and scale instead)"
+            )
         if self.model_type == "refined_vae" and self.model.latent_dim % self.refined_vae.alpha:
             raise ValueError(
                 f"model.latent_dim ({self.model.latent_dim}) must be divisible by refined_vae.alpha "
