@@ -32,7 +32,7 @@ def test_registry_lists_the_six_pipelines(project):
     assert {"demo_data", "preprocessing", "segmentation", "patching", "modelling", "evaluation"} <= set(pipelines)
     default_nodes = {n.name for n in pipelines["__default__"].nodes}
     assert {"measure_fields", "train_cellpose", "segment_fields", "evaluate_segmentation", "extract_patches",
-            "train_model", "cluster_latents"} <= default_nodes
+            "train_model", "compare_representations", "cluster_cells"} <= default_nodes
     assert "generate_demo_data" not in default_nodes
 
 
@@ -79,9 +79,14 @@ def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(demo_
     runs = client.search_runs([experiment.experiment_id])
     assert len(runs) == 1  # the default run; demo_data is not tracked
     logged = runs[0]
-    assert "clustering.k2.silhouette" in logged.data.metrics
-    assert "clustering.k2.shape_nmi" in logged.data.metrics  # planted shape classes
-    assert len(client.get_metric_history(logged.info.run_id, "training.train_total")) == 1
+    assert "clustering.latents.gmm.k2.silhouette" in logged.data.metrics
+    assert "clustering.morphology.kmeans.k2.silhouette_sd" in logged.data.metrics  # baselines, over seeds
+    assert "clustering.pixels_pca.umap_gmm.k2.shape_nmi" in logged.data.metrics  # planted shape classes
+    assert "clustering.latents.probe.shape_accuracy" in logged.data.metrics
+    assert "clustering.truth.shape_condition_nmi_ceiling" in logged.data.metrics
+    history = client.get_metric_history(logged.info.run_id, "training.train_total")
+    # One point per epoch; conf/test asks 1 epoch but at least 20 updates, so a few epochs.
+    assert sorted(point.step for point in history) == list(range(len(history))) and len(history) > 1
     assert logged.data.params["modelling.model.latent_dim"] == "4"
     artifacts = {a.path for a in client.list_artifacts(logged.info.run_id)}
     assert {"model", "reporting", "figures", "cellpose"} <= artifacts

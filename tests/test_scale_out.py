@@ -89,7 +89,7 @@ def test_per_field_nodes_give_identical_bytes_with_every_backend(demo_run, local
                 segment_fields(saved, cellpose_model, params["segmentation"], compute), tmp_path / name / "masks"
             )
             saved_masks = OptionalPartitionedDataset(path=str(tmp_path / name / "masks"), dataset=TIFF, filename_suffix=".tif").load()
-            patches, metadata, cells = extract_patches(saved, saved_masks, params["patching"], compute)
+            patches, metadata, cells = extract_patches(saved, saved_masks, table, params["patching"], compute)
             outputs[name] = {
                 "field_table": table, "preprocessed": preprocessed, "masks": masks,
                 "patches": hashlib.sha256(patches.tobytes()).hexdigest(), "metadata": metadata, "cells": cells,
@@ -124,7 +124,7 @@ def test_dask_runner_runs_the_default_pipeline_and_mlflow_records_it(demo_run, l
     (new_run,) = [run for run in _runs(demo_run) if run.info.run_id not in before]
     assert new_run.info.status == "FINISHED"
     assert new_run.data.params["modelling.model.latent_dim"] == "4"  # logged from the driver
-    assert "clustering.k2.silhouette" in new_run.data.metrics  # a metric dataset saved on a worker
+    assert "clustering.latents.gmm.k2.silhouette" in new_run.data.metrics  # a metric dataset saved on a worker
     client = MlflowClient(tracking_uri=f"sqlite:///{demo_run / 'mlflow.db'}")
     artifacts = {artifact.path for artifact in client.list_artifacts(new_run.info.run_id)}
     assert {"model", "reporting", "figures"} <= artifacts  # the project's hook, on the workers
@@ -132,8 +132,9 @@ def test_dask_runner_runs_the_default_pipeline_and_mlflow_records_it(demo_run, l
     versions = sorted((demo_run / "data/08_reporting/clustering_metrics.csv").iterdir())
     assert len(versions) >= 2  # a new version; the sequential run's is kept
     dask_metrics = pd.read_csv(versions[-1] / "clustering_metrics.csv")
-    assert list(dask_metrics["k"]) == [2, 3]
-    assert np.isfinite(dask_metrics["silhouette"]).all()
+    assert set(dask_metrics["k"]) == {2, 3}
+    latents = dask_metrics[dask_metrics["representation"] == "latents"]
+    assert len(latents) > 0 and np.isfinite(latents["silhouette"]).all()
 
 
 def _runs(project: Path) -> list:

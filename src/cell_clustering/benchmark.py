@@ -16,7 +16,7 @@ import pandas as pd
 
 from cell_clustering import evaluation, modelling
 from cell_clustering.parameters import BenchmarkParams, ModellingParams
-from cell_clustering.parameters.modelling import ArchitectureParams
+from cell_clustering.parameters.modelling import ModelParams, VAEParams
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,10 @@ def prepare_split(images: np.ndarray, labels: np.ndarray, max_samples: int | Non
 def modelling_params(params: BenchmarkParams, model_type: str, latent_dim: int, beta: float) -> ModellingParams:
     """The ``modelling`` parameters of one grid cell (validated like the block itself);
     a diverging benchmark model fails the run rather than being scored."""
-    architecture = ArchitectureParams(**{**params.model.model_dump(), "latent_dim": latent_dim, "beta": beta})
-    return ModellingParams(model_type=model_type, model=architecture, training=params.training, on_divergence="raise")
+    vae = VAEParams(**{**params.vae.model_dump(), "beta": beta})
+    return ModellingParams(
+        model_type=model_type, model=ModelParams(latent_dim=latent_dim), vae=vae, training=params.training, on_divergence="raise"
+    )
 
 
 def one_hot(classes: pd.Series) -> np.ndarray:

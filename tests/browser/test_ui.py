@@ -185,7 +185,7 @@ def test_mlflow_ui_lists_the_run_its_params_and_a_metric_history(demo_run, page)
 
         page.goto(f"{base}/#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}", wait_until="load")
         page.get_by_text("Parameters", exact=False).first.wait_for(timeout=60_000)
-        for name, value in (("modelling.model.latent_dim", "4"), ("evaluation.report_k", "3")):
+        for name, value in (("modelling.model.latent_dim", "4"), ("evaluation.report.k", "3")):
             search = page.get_by_placeholder("Search parameters")
             if search.count():  # long tables are searchable and virtualised
                 search.fill(name)
@@ -193,7 +193,7 @@ def test_mlflow_ui_lists_the_run_its_params_and_a_metric_history(demo_run, page)
             row.wait_for(timeout=30_000)
             assert row.inner_text().split() == [name, value]
         body = page.inner_text("body")
-        assert "clustering.k2.silhouette" in body or page.get_by_placeholder("Search metrics").count()
+        assert "clustering.latents.gmm.k2.silhouette" in body or page.get_by_placeholder("Search metrics").count()
         page.screenshot(path=SCREENSHOTS / "mlflow_run.png", full_page=True)
 
         query = urllib.parse.urlencode({

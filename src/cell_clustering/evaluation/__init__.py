@@ -13,10 +13,14 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "cluster", "external_scores", "gaussian_mixture", "hungarian_accuracy",
             "internal_scores", "kmeans", "umap_embedding",
         ],
+        "comparison": [
+            "METRICS", "as_mlflow_metrics", "compare", "condition_ceiling", "head_labels", "linear_probe", "probes",
+            "report_assignments", "seeded_clusterings",
+        ],
         "composition": ["composition"],
+        "representations": ["MORPHOLOGY_FEATURES", "morphology", "pixels_pca", "standardise"],
         "scoring": [
-            "ID_COLUMNS", "as_mlflow_metrics", "check_against_data", "check_aligned", "cluster_each_k",
-            "clustering_space", "labels_of", "score", "shape_classes_of",
+            "ID_COLUMNS", "UNMATCHED", "check_against_data", "check_aligned", "labels_of", "score", "shape_classes_of",
         ],
     },
 )

@@ -29,7 +29,9 @@ def umap_embedding(latents: np.ndarray, n_components: int, n_neighbors: int, see
     """UMAP of ``latents`` (N, D) to (N, n_components), as in N2D (McConville et al.
     2020): local structure kept, min_dist 0 packs clusters for KMeans or a GMM."""
     n_neighbors = max(2, min(int(n_neighbors), len(latents) - 1))
-    reducer = umap.UMAP(n_components=int(n_components), n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed)
+    # The spectral start needs more samples than dimensions (a tiny test set has not).
+    init = "spectral" if len(latents) > int(n_components) + 2 else "random"
+    reducer = umap.UMAP(n_components=int(n_components), n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed, init=init)
     return reducer.fit_transform(latents).astype(np.float32)
 
 

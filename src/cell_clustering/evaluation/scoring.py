@@ -1,4 +1,4 @@
-"""Clusterings of a representation for every k, scored against what is known.
+"""Scores of one clustering against what is known, and the checks of the inputs.
 
 Internal scores (silhouette, Davies-Bouldin, Calinski-Harabasz) need nothing but the
 clustered space; external scores (accuracy, NMI, ARI) need labels: a metadata column
@@ -7,17 +7,10 @@ clustered space; external scores (accuracy, NMI, ARI) need labels: a metadata co
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from cell_clustering.evaluation.clustering import (
-    cluster,
-    external_scores,
-    internal_scores,
-    umap_embedding,
-)
+from cell_clustering.evaluation.clustering import external_scores, internal_scores
 from cell_clustering.parameters.evaluation import EvaluationParams
 
 ID_COLUMNS = ["field", "condition", "cell_label"]
@@ -51,13 +44,6 @@ def check_against_data(patch_metadata: pd.DataFrame, params: EvaluationParams) -
         )
 
 
-def clustering_space(representation: np.ndarray, params: EvaluationParams) -> np.ndarray:
-    """The space clusters are drawn (and scored) in: the representation, or its UMAP."""
-    if params.reduce.method == "umap":
-        return umap_embedding(representation, params.reduce.n_components, params.umap.n_neighbors, params.seed)
-    return representation
-
-
 def shape_classes_of(patch_truth: pd.DataFrame | None, n_cells: int) -> np.ndarray | None:
     """The planted shape class per cell (``unmatched`` where no true cell matched), or
     None without a usable ground truth (fewer than two classes)."""
@@ -85,31 +71,3 @@ def score(space: np.ndarray, clusters: np.ndarray, labels: np.ndarray | None, sh
         scores = external_scores(shape_classes[matched], clusters[matched])
         row.update({f"shape_{name}": value for name, value in scores.items()})
     return row
-
-
-def cluster_each_k(
-    space: np.ndarray,
-    patch_metadata: pd.DataFrame,
-    params: EvaluationParams,
-    labels: np.ndarray | None,
-    shape_classes: np.ndarray | None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One clustering per k of ``params.n_clusters``: the assignments (one row per cell,
-    a ``cluster_k<k>`` column per k) and the metrics (one row per k)."""
-    assignments = patch_metadata[ID_COLUMNS].copy()
-    rows = []
-    for k in params.n_clusters:
-        clusters = cluster(space, k, params.method, params.seed, params.n_init)
-        assignments[f"cluster_k{k}"] = clusters
-        rows.append({"k": k, "n_cells": len(space), **score(space, clusters, labels, shape_classes)})
-    return assignments, pd.DataFrame(rows)
-
-
-def as_mlflow_metrics(metrics_table: pd.DataFrame) -> dict[str, Any]:
-    """``k<k>.<metric>`` → ``{"value", "step"}`` for every finite score."""
-    return {
-        f"k{int(row['k'])}.{name}": {"value": float(value), "step": 0}
-        for row in metrics_table.to_dict("records")
-        for name, value in row.items()
-        if name not in ("k", "n_cells") and np.isfinite(value)
-    }

@@ -7,11 +7,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt
 
 from cell_clustering.parameters.base import Params
-from cell_clustering.parameters.modelling import (
-    ArchitectureParams,
-    ModelType,
-    TrainingParams,
-)
+from cell_clustering.parameters.modelling import ModelType, TrainingParams, VAEParams
 
 Head = Literal["kmeans", "gmm", "umap_kmeans", "umap_gmm"]
 
@@ -43,7 +39,7 @@ class BenchmarkParams(Params):
     models: list[Literal["vae", "cvae"]] = Field(default_factory=lambda: ["vae", "cvae"], min_length=1)
     latent_dims: list[PositiveInt] = Field(default_factory=lambda: [16, 32], min_length=1)
     heads: list[Head] = Field(default_factory=lambda: ["kmeans", "umap_kmeans", "umap_gmm"], min_length=1)
-    model: ArchitectureParams = ArchitectureParams()
+    vae: VAEParams = VAEParams()
     training: TrainingParams = TrainingParams()
     evaluation: BenchmarkEvaluationParams = BenchmarkEvaluationParams()
     beta_sweep: BetaSweepParams = BetaSweepParams()

@@ -27,7 +27,7 @@ def test_benchmark_pipeline_trains_every_cell_and_tabulates():
         for split, n in (("train", 64), ("test", 40)):
             inputs[f"{name}_{split}_images"], inputs[f"{name}_{split}_labels"] = _digits(seed + (split == "test"), n)
     params = block("benchmark", models=["vae", "cvae"], latent_dims=[2], heads=["kmeans", "gmm"],
-                   model={"feature_dim": 16}, training={"epochs": 1, "batch_size": 16, "progress_bar": False},
+                   vae={"feature_dim": 16}, training={"epochs": 1, "batch_size": 16, "progress_bar": False},
                    evaluation={"n_init": 2}, beta_sweep={"latent_dim": 2, "betas": [1.0, 2.0]})
     inputs["params:benchmark"] = params
     inputs["params:benchmark.max_train_samples"] = None

@@ -8,17 +8,35 @@ import pytest
 from sklearn import metrics
 from sklearn.datasets import make_blobs
 
-from cell_clustering.evaluation import composition, hungarian_accuracy, internal_scores
+from cell_clustering.evaluation import (
+    as_mlflow_metrics,
+    compare,
+    composition,
+    condition_ceiling,
+    hungarian_accuracy,
+    internal_scores,
+    linear_probe,
+    morphology,
+    report_assignments,
+)
 from cell_clustering.pipelines.evaluation.nodes import (
     FIGURE_TITLES,
     build_report,
     cluster_composition,
-    cluster_latents,
+    compare_representations,
     plot_cluster_samples,
+    represent_cells,
 )
 from tests.parameters import block
 
-PARAMS = block("evaluation", n_clusters=[3], report_k=3, seed=0, n_init=5, label_column="condition", control_condition="a")
+PARAMS = block("evaluation", representations=["latents"], heads=["kmeans", "gmm"], n_clusters=[3], seeds=[0, 1],
+               report={"representation": "latents", "head": "kmeans", "k": 3}, n_init=5, control_condition="a")
+
+
+def _blobs(n: int = 300, seed: int = 0):
+    latents, truth = make_blobs(n_samples=n, centers=3, cluster_std=0.5, center_box=(-20, 20), random_state=seed)
+    metadata = pd.DataFrame({"field": "f", "condition": np.array(["a", "b", "c"])[truth], "cell_label": range(n)})
+    return latents.astype(np.float32), truth, metadata
 
 
 def test_hungarian_accuracy_hand_checked_case():
@@ -28,14 +46,16 @@ def test_hungarian_accuracy_hand_checked_case():
     assert hungarian_accuracy(truth, clusters) == pytest.approx(7 / 8)
 
 
-def test_well_separated_blobs_are_found_exactly():
-    latents, truth = make_blobs(n_samples=300, centers=3, cluster_std=0.5, center_box=(-20, 20), random_state=0)
-    metadata = pd.DataFrame({"field": "f", "condition": np.array(["a", "b", "c"])[truth], "cell_label": range(300)})
-    assignments, table, mlflow_metrics = cluster_latents(latents.astype(np.float32), metadata, PARAMS)
-    row = table.iloc[0]
-    assert row["accuracy"] == 1.0 and row["nmi"] == pytest.approx(1.0) and row["ari"] == pytest.approx(1.0)
-    assert mlflow_metrics["k3.accuracy"] == {"value": 1.0, "step": 0}
-    assert len(assignments) == 300
+def test_well_separated_blobs_are_found_exactly_by_every_head_and_seed():
+    latents, truth, metadata = _blobs()
+    table = compare({"latents": latents}, PARAMS, metadata["condition"].to_numpy(), None)
+    assert list(table["head"]) == ["kmeans", "gmm"] and (table["n_seeds"] == 2).all()
+    assert (table["accuracy"] == 1.0).all() and (table["accuracy_sd"] == 0.0).all()
+    assert table["nmi"].to_numpy() == pytest.approx(1.0)
+    metrics_ = as_mlflow_metrics(table, {"probe_shape_accuracy": {"latents": 0.9}, "shape_condition_nmi_ceiling": 0.4})
+    assert metrics_["latents.kmeans.k3.accuracy"] == {"value": 1.0, "step": 0}
+    assert metrics_["latents.gmm.k3.accuracy_sd"]["value"] == 0.0
+    assert metrics_["latents.probe.shape_accuracy"]["value"] == 0.9 and "truth.shape_condition_nmi_ceiling" in metrics_
 
 
 def test_internal_scores_equal_scikit_learn():
@@ -50,14 +70,52 @@ def test_internal_scores_equal_scikit_learn():
 def test_fewer_cells_than_k_names_k_and_count():
     metadata = pd.DataFrame({"field": "f", "condition": ["a", "b"], "cell_label": [1, 2]})
     with pytest.raises(ValueError, match="k=3 .* 2 cells"):
-        cluster_latents(np.zeros((2, 4), np.float32), metadata, PARAMS)
+        compare({"latents": np.zeros((2, 4), np.float32)}, PARAMS, metadata["condition"].to_numpy(), None)
 
 
 def test_single_condition_skips_label_metrics():
     latents, _ = make_blobs(n_samples=60, centers=3, random_state=2)
-    metadata = pd.DataFrame({"field": "f", "condition": "control", "cell_label": range(60)})
-    _, table, _ = cluster_latents(latents, metadata, PARAMS)
-    assert "accuracy" not in table
+    table = compare({"latents": latents}, PARAMS, None, None)
+    assert "accuracy" not in table and "silhouette" in table
+
+
+def test_linear_probe_reads_what_a_representation_carries():
+    latents, truth, _ = _blobs()
+    assert linear_probe(latents, truth) == 1.0
+    noise = np.random.default_rng(0).normal(size=(300, 5))
+    assert linear_probe(noise, truth) < 0.5  # chance is 1/3
+    assert np.isnan(linear_probe(latents[:6], truth[:6]))  # a class smaller than the folds
+
+
+def test_condition_ceiling_is_the_nmi_of_shape_and_condition():
+    shapes = np.repeat(["round", "spread"], 50)
+    assert condition_ceiling(shapes, np.repeat(["a", "b"], 50)) == pytest.approx(1.0)
+    assert condition_ceiling(shapes, np.tile(["a", "b"], 50)) == pytest.approx(0.0, abs=1e-9)
+    assert condition_ceiling(None, shapes) is None
+
+
+def test_morphology_is_standardised_over_all_cells_or_against_the_control():
+    metadata = pd.DataFrame({"condition": ["control"] * 4 + ["Rac1"] * 4, "area": [1, 2, 3, 4, 10, 11, 12, 13.0]})
+    everyone = morphology(metadata, features=("area",))
+    assert everyone.mean() == pytest.approx(0.0, abs=1e-6) and everyone.std() == pytest.approx(1.0, rel=1e-5)
+    against_control = morphology(metadata, features=("area",), normalise="control", control="control")
+    assert against_control[:4].mean() == pytest.approx(0.0, abs=1e-6) and against_control[4:].mean() > 5
+    with pytest.raises(ValueError, match="0 cells of 'WT'"):
+        morphology(metadata, features=("area",), normalise="control", control="WT")
+
+
+def test_representations_are_aligned_and_the_report_clusters_every_k():
+    latents, truth, metadata = _blobs(90)
+    metadata = metadata.assign(**{name: np.random.default_rng(0).uniform(size=90) for name in
+                                  ("area", "perimeter", "major_axis_length", "minor_axis_length", "eccentricity", "solidity",
+                                   "extent", "mean_intensity", "aspect_ratio", "angle_to_grooves_deg", "orientation")})
+    params = block("evaluation", n_clusters=[2, 3], seeds=[0], report={"k": 3}, control_condition="a", pixels={"n_components": 3})
+    representations = represent_cells(latents, np.zeros((90, 1, 8, 8), np.float32), metadata, params)
+    assert {name: values.shape for name, values in representations.items()} == {"latents": (90, 2), "morphology": (90, 11), "pixels_pca": (90, 3)}
+    assignments = report_assignments(representations, metadata, params, ["field", "condition", "cell_label"])
+    assert list(assignments.columns) == ["field", "condition", "cell_label", "cluster_k2", "cluster_k3"]
+    with pytest.raises(ValueError, match="latents has 89 rows but patch_metadata 90"):
+        represent_cells(latents[:89], np.zeros((90, 1, 8, 8), np.float32), metadata, params)
 
 
 def _planted(dependent: bool, n: int = 400, seed: int = 0):
@@ -90,25 +148,25 @@ def test_chi_squared_detects_planted_dependence_only():
 
 def test_single_condition_skips_statistics_with_a_note_and_report_says_so():
     assignments = pd.DataFrame({"condition": "control", "cluster_k2": np.arange(10) % 2})
-    params = block("evaluation", report_k=2, n_clusters=[2], control_condition="control", seed=0, samples_per_cluster=3)
+    params = block("evaluation", n_clusters=[2], report={"k": 2}, control_condition="control", samples_per_cluster=3)
     table, test = cluster_composition(assignments, params)
     assert "only one condition" in test["note"]
     assert "enrichment_p_value" not in table
     _, png = plot_cluster_samples(np.zeros((10, 1, 8, 8), np.float32), assignments, params)
-    metrics_table = pd.DataFrame({"k": [2], "silhouette": [0.5]})
-    page = build_report(metrics_table, table, test, params, **dict.fromkeys(FIGURE_TITLES, png))
+    metrics_table = pd.DataFrame({"representation": ["latents"], "head": ["gmm"], "k": [2], "silhouette": [0.5]})
+    page = build_report(metrics_table, {"probe_shape_accuracy": {}}, table, test, params, **dict.fromkeys(FIGURE_TITLES, png))
     assert "only one condition" in page
     assert page.count("<img ") == 5 and page.count("<table") == 2
     assert "NMI not computed" in page
 
 
 def test_shape_class_scores_use_matched_cells_only():
-    latents, truth = make_blobs(n_samples=300, centers=3, cluster_std=0.5, center_box=(-20, 20), random_state=0)
-    metadata = pd.DataFrame({"field": "f", "condition": np.where(np.arange(300) % 2, "a", "b"), "cell_label": range(300)})
+    latents, truth, metadata = _blobs()
     shapes = np.array(["round", "spread", "ruffled"])[truth].astype(object)
     shapes[:10] = "unmatched"
-    patch_truth = pd.DataFrame({"shape_class": shapes})
-    _, table, _ = cluster_latents(latents, metadata, PARAMS, patch_truth)
-    assert table.loc[0, "shape_accuracy"] == 1.0 and table.loc[0, "shape_nmi"] == pytest.approx(1.0)
-    _, without, _ = cluster_latents(latents, metadata, PARAMS, pd.DataFrame())
-    assert "shape_accuracy" not in without
+    table, diagnostics, _ = compare_representations({"latents": latents}, metadata, PARAMS, pd.DataFrame({"shape_class": shapes}))
+    assert (table["shape_accuracy"] == 1.0).all() and table["shape_nmi"].to_numpy() == pytest.approx(1.0)
+    assert diagnostics["probe_shape_accuracy"]["latents"] == 1.0
+    assert diagnostics["shape_condition_nmi_ceiling"] == pytest.approx(1.0)
+    without, diagnostics, _ = compare_representations({"latents": latents}, metadata, PARAMS, pd.DataFrame())
+    assert "shape_accuracy" not in without and diagnostics["shape_condition_nmi_ceiling"] is None

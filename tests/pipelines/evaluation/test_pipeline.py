@@ -14,18 +14,25 @@ from tests.pipelines.slices import run_slice
 def test_evaluation_pipeline_clusters_scores_and_reports():
     latents, truth = make_blobs(n_samples=120, centers=3, n_features=6, cluster_std=0.5, random_state=0)
     conditions = np.array(["control", "Rac1", "PIK3CA"])[truth]
-    metadata = pd.DataFrame({
-        "field": "f", "condition": conditions, "cell_label": range(120), "area": truth * 100.0,
-        "aspect_ratio": 1.0 + truth, "angle_to_grooves_deg": 10.0 * truth, "solidity": 0.9,
-    })
+    rng = np.random.default_rng(0)
+    features = {"area": truth * 100.0, "aspect_ratio": 1.0 + truth, "angle_to_grooves_deg": 10.0 * truth, "solidity": 0.9}
+    features.update({name: rng.uniform(size=120) for name in ("perimeter", "major_axis_length", "minor_axis_length",
+                                                              "eccentricity", "extent", "mean_intensity", "orientation")})
+    metadata = pd.DataFrame({"field": "f", "condition": conditions, "cell_label": range(120), **features})
     patch_truth = pd.DataFrame({"shape_class": np.array(["round", "spread", "elongated"])[truth]})
-    params = block("evaluation", n_clusters=[2, 3], report_k=3, n_init=2, umap={"n_neighbors": 10})
+    params = block("evaluation", n_clusters=[2, 3], seeds=[0, 1], report={"k": 3}, n_init=2,
+                   umap={"n_neighbors": 10}, pixels={"n_components": 4})
+    patches = rng.uniform(size=(120, 1, 8, 8)).astype(np.float32)
     outputs = run_slice(create_pipeline(), {
         "latents": latents.astype(np.float32), "patch_metadata": metadata, "patch_truth": patch_truth,
-        "patches": np.zeros((120, 1, 8, 8), np.float32), "params:evaluation": params,
+        "patches": patches, "params:evaluation": params,
     })
-    metrics = outputs["clustering_metrics"].set_index("k")
-    assert metrics.loc[3, "accuracy"] == 1.0 and metrics.loc[3, "shape_accuracy"] == 1.0
+    metrics = outputs["clustering_metrics"].set_index(["representation", "head", "k"])
+    assert set(metrics.index.get_level_values("representation")) == {"latents", "morphology", "pixels_pca"}
+    assert metrics.loc[("latents", "kmeans", 3), "accuracy"] == 1.0
+    assert metrics.loc[("latents", "gmm", 3), "shape_accuracy"] == 1.0
+    assert outputs["representation_diagnostics"]["probe_shape_accuracy"]["latents"] == 1.0
+    assert outputs["representation_diagnostics"]["probe_shape_accuracy"]["pixels_pca"] < 0.6  # noise pixels
     assert list(outputs["cluster_assignments"].columns) == ["field", "condition", "cell_label", "cluster_k2", "cluster_k3"]
     assert outputs["composition_test"]["p_value"] < 1e-6
     report = outputs["evaluation_report"]

@@ -21,7 +21,7 @@ def prepare_benchmark_split(images: np.ndarray, labels: np.ndarray, max_samples:
 def grid_cells(params: BenchmarkParams) -> list[dict[str, Any]]:
     """The models of the grid: every model type × latent size, at the configured β."""
     return [
-        {"model_type": model_type, "latent_dim": latent_dim, "beta": params.model.beta}
+        {"model_type": model_type, "latent_dim": latent_dim, "beta": params.vae.beta}
         for model_type in params.models
         for latent_dim in params.latent_dims
     ]

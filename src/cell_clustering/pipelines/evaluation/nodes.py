@@ -24,48 +24,66 @@ FIGURE_TITLES = {
 }
 
 
-def cluster_latents(
-    latents: np.ndarray, patch_metadata: pd.DataFrame, params: EvaluationParams, patch_truth: pd.DataFrame | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Clusters for every k in ``params.n_clusters`` and the metrics of each.
+def represent_cells(
+    latents: np.ndarray, patches: np.ndarray, patch_metadata: pd.DataFrame, params: EvaluationParams
+) -> dict[str, np.ndarray]:
+    """Every representation compared on the same cells: the learned ``latents``, the
+    ``morphology`` table (standardised) and the patch pixels reduced with PCA
+    (``pixels_pca``), each (N, D) in patch order."""
+    evaluation.check_aligned(latents, patch_metadata)
+    evaluation.check_aligned(patches, patch_metadata)
+    evaluation.check_against_data(patch_metadata, params)
+    builders = {
+        "latents": lambda: latents.astype(np.float32),
+        "morphology": lambda: evaluation.morphology(
+            patch_metadata, normalise=params.morphology.normalise, control=params.control_condition
+        ),
+        "pixels_pca": lambda: evaluation.pixels_pca(patches, n_components=params.pixels.n_components, seed=params.seeds[0]),
+    }
+    return {name: builders[name]() for name in params.representations}
 
-    ``params.method`` is ``kmeans`` (the seed's) or ``gmm`` (a full-covariance
-    Gaussian mixture); with ``params.reduce.method = "umap"`` both run on a UMAP of
-    the latents (the N2D recipe) and the internal scores are computed there.
+
+def compare_representations(
+    representations: dict[str, np.ndarray], patch_metadata: pd.DataFrame, params: EvaluationParams, patch_truth: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """The same clustering heads on every representation, over ``params.seeds``.
 
     Returns
     -------
-    assignments : pandas.DataFrame
-        One row per cell (field, condition, cell label) with a ``cluster_k<k>`` column
-        per k: the clustering table.
     metrics_table : pandas.DataFrame
-        One row per k: silhouette, Davies-Bouldin, Calinski-Harabasz and, when a label
-        column is set and has at least two values, accuracy, NMI and ARI. With a
-        ``patch_truth`` table (the demo), also ``shape_accuracy``, ``shape_nmi`` and
-        ``shape_ari`` against the planted shape classes of the matched cells.
+        One row per representation × head × k: mean and sd over the seeds of the
+        internal scores and, where labels exist, accuracy / NMI / ARI against the
+        condition and the planted shape (demo).
+    diagnostics : dict
+        ``probe_shape_accuracy`` per representation (cross-validated logistic
+        regression, a diagnostic only) and ``shape_condition_nmi_ceiling``.
     mlflow_metrics : dict
-        The same numbers keyed ``k<k>.<metric>`` for MLflow.
+        Every number above for MLflow.
     """
-    evaluation.check_aligned(latents, patch_metadata)
-    evaluation.check_against_data(patch_metadata, params)
-    space = evaluation.clustering_space(latents, params)
     labels = evaluation.labels_of(patch_metadata, params.label_column)
-    shape_classes = evaluation.shape_classes_of(patch_truth, len(latents))
-    assignments, metrics_table = evaluation.cluster_each_k(space, patch_metadata, params, labels, shape_classes)
-    logger.info("Clustering metrics:\n%s", metrics_table.to_string(index=False))
-    return assignments, metrics_table, evaluation.as_mlflow_metrics(metrics_table)
+    shape_classes = evaluation.shape_classes_of(patch_truth, len(patch_metadata))
+    table = evaluation.compare(representations, params, labels, shape_classes)
+    ceiling = evaluation.condition_ceiling(shape_classes, patch_metadata["condition"].to_numpy())
+    diagnostics = {"probe_shape_accuracy": evaluation.probes(representations, shape_classes), "shape_condition_nmi_ceiling": ceiling}
+    logger.info("Representations × heads (mean over %d seeds):\n%s", len(params.seeds), table.to_string(index=False))
+    return table, diagnostics, evaluation.as_mlflow_metrics(table, diagnostics)
+
+
+def cluster_cells(representations: dict[str, np.ndarray], patch_metadata: pd.DataFrame, params: EvaluationParams) -> pd.DataFrame:
+    """The reported clustering (``params.report``) for every k: the clustering table."""
+    return evaluation.report_assignments(representations, patch_metadata, params, evaluation.ID_COLUMNS)
 
 
 def _report_clusters(assignments: pd.DataFrame, params: EvaluationParams) -> np.ndarray:
-    return assignments[f"cluster_k{params.report_k}"].to_numpy()
+    return assignments[f"cluster_k{params.report.k}"].to_numpy()
 
 
 def cluster_composition(assignments: pd.DataFrame, params: EvaluationParams) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Composition of the ``report_k`` clusters by condition, with a χ² test of
+    """Composition of the reported clusters (``report.k``) by condition, with a χ² test of
     independence and per-cluster enrichment p-values (see ``evaluation.composition``)."""
     clusters = _report_clusters(assignments, params)
     table, test = evaluation.composition(clusters, assignments["condition"].to_numpy(), params.control_condition)
-    logger.info("Cluster composition (k=%s):\n%s\n%s", params.report_k, table.to_string(index=False), test)
+    logger.info("Cluster composition (k=%s):\n%s\n%s", params.report.k, table.to_string(index=False), test)
     return table, test
 
 
@@ -76,7 +94,7 @@ def plot_cluster_samples(patches: np.ndarray, assignments: pd.DataFrame, params:
     for label in sorted(np.unique(clusters)):
         members = np.flatnonzero(clusters == label)
         groups[f"cluster {label} ({len(members)} cells)"] = members
-    figure = reporting.sample_grid(patches, groups, n_samples=params.samples_per_cluster, rng=np.random.default_rng(params.seed))
+    figure = reporting.sample_grid(patches, groups, n_samples=params.samples_per_cluster, rng=np.random.default_rng(params.seeds[0]))
     return figure, reporting.png_base64(figure)
 
 
@@ -115,10 +133,10 @@ def plot_cluster_correlations(latents: np.ndarray, assignments: pd.DataFrame, pa
 def plot_latent_map(latents: np.ndarray, assignments: pd.DataFrame, params: EvaluationParams) -> tuple[Any, str]:
     """A 2-D UMAP of the latents, coloured by cluster and by condition."""
     clusters = _report_clusters(assignments, params)
-    embedding = evaluation.umap_embedding(latents, 2, params.umap.n_neighbors, params.seed, params.umap.min_dist)
+    embedding = evaluation.umap_embedding(latents, 2, params.map.n_neighbors, params.seeds[0], params.map.min_dist)
     figure, (by_cluster, by_condition) = reporting.pyplot().subplots(1, 2, figsize=(10, 4.5))
     by_cluster.scatter(embedding[:, 0], embedding[:, 1], c=clusters, cmap="tab10", s=8)
-    by_cluster.set_title(f"UMAP coloured by cluster (k={params.report_k})", fontsize=9)
+    by_cluster.set_title(f"UMAP coloured by cluster (k={params.report.k})", fontsize=9)
     for condition in sorted(assignments["condition"].unique()):
         mask = assignments["condition"].to_numpy() == condition
         by_condition.scatter(embedding[mask, 0], embedding[mask, 1], s=8, label=condition)
@@ -147,8 +165,20 @@ def _composition_note(test: dict[str, Any]) -> str:
     return f"{test['test']}: χ² = {test['chi2']:.2f}, dof = {test['dof']}, p = {test['p_value']:.3g}"
 
 
+def _summary(metrics_table: pd.DataFrame, diagnostics: dict[str, Any], params: EvaluationParams) -> str:
+    report = params.report
+    rows = metrics_table[(metrics_table["representation"] == report.representation) & (metrics_table["head"] == report.head)]
+    nmi = rows.set_index("k")["nmi"].get(report.k) if "nmi" in rows else None
+    text = f"Clusters reported: {report.representation} clustered by {report.head}, k = {report.k}. "
+    text += f"NMI(cluster, condition) = {nmi:.3f}." if nmi is not None and pd.notna(nmi) else "NMI not computed (one condition)."
+    if diagnostics.get("shape_condition_nmi_ceiling") is not None:
+        text += f" Ceiling for that NMI (NMI of planted shape and condition): {diagnostics['shape_condition_nmi_ceiling']:.3f}."
+    return text
+
+
 def build_report(
     metrics_table: pd.DataFrame,
+    diagnostics: dict[str, Any],
     composition_table: pd.DataFrame,
     composition_test: dict[str, Any],
     params: EvaluationParams,
@@ -156,15 +186,16 @@ def build_report(
 ) -> str:
     """One static HTML page with every table and figure (PNGs embedded); ``figures``
     are the base64 PNGs keyed by the names of ``FIGURE_TITLES``."""
-    nmi = metrics_table.set_index("k")["nmi"].get(params.report_k) if "nmi" in metrics_table else None
-    summary = (
-        f"NMI(cluster, condition) = {nmi:.3f}." if nmi is not None and pd.notna(nmi) else "NMI not computed (one condition)."
+    probes = pd.DataFrame(
+        {"representation": list(diagnostics.get("probe_shape_accuracy", {})),
+         "linear probe, planted shape": list(diagnostics.get("probe_shape_accuracy", {}).values())}
     )
     sections = [
-        reporting.text_section("Summary", f"Clusters reported: k = {params.report_k}. {summary}"),
-        reporting.table_section("Clustering metrics per k", metrics_table),
+        reporting.text_section("Summary", _summary(metrics_table, diagnostics, params)),
+        reporting.table_section("Every representation through every head (mean over seeds)", metrics_table),
+        *([reporting.table_section("How much of the planted shape each representation carries", probes)] if len(probes) else []),
         reporting.table_section(
-            f"Composition of the clusters (k = {params.report_k})", composition_table, note=_composition_note(composition_test)
+            f"Composition of the clusters (k = {params.report.k})", composition_table, note=_composition_note(composition_test)
         ),
         *[reporting.figure_section(FIGURE_TITLES[name], png) for name, png in figures.items()],
     ]

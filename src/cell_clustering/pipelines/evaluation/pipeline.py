@@ -4,13 +4,15 @@ from kedro.pipeline import Node, Pipeline
 
 from cell_clustering.pipelines.evaluation.nodes import (
     build_report,
+    cluster_cells,
     cluster_composition,
-    cluster_latents,
+    compare_representations,
     plot_cluster_correlations,
     plot_cluster_samples,
     plot_latent_distributions,
     plot_latent_map,
     plot_morphology_by_cluster,
+    represent_cells,
 )
 
 FIGURES = {
@@ -30,10 +32,22 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                cluster_latents,
-                inputs=["latents", "patch_metadata", "params:evaluation", "patch_truth"],
-                outputs=["cluster_assignments", "clustering_metrics", "clustering_metrics_mlflow"],
-                name="cluster_latents",
+                represent_cells,
+                inputs=["latents", "patches", "patch_metadata", "params:evaluation"],
+                outputs="cell_representations",
+                name="represent_cells",
+            ),
+            Node(
+                compare_representations,
+                inputs=["cell_representations", "patch_metadata", "params:evaluation", "patch_truth"],
+                outputs=["clustering_metrics", "representation_diagnostics", "clustering_metrics_mlflow"],
+                name="compare_representations",
+            ),
+            Node(
+                cluster_cells,
+                inputs=["cell_representations", "patch_metadata", "params:evaluation"],
+                outputs="cluster_assignments",
+                name="cluster_cells",
             ),
             Node(
                 cluster_composition,
@@ -46,6 +60,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 build_report,
                 inputs={
                     "metrics_table": "clustering_metrics",
+                    "diagnostics": "representation_diagnostics",
                     "composition_table": "cluster_composition",
                     "composition_test": "composition_test",
                     "params": "params:evaluation",
