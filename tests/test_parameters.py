@@ -40,14 +40,14 @@ def test_models_are_frozen():
     ("raw", "expected"),
     [
         ({"modelling": {"model": {"latnt_dim": 32}}},
-         "modelling.model.latnt_dim = 32: unknown parameter (a typo?); allowed here: latent_dim, feature_dim, beta, reconstruction."),
+         "modelling.model.latnt_dim = 32: unknown parameter (a typo?); allowed here: latent_dim."),
         ({"modeling": {"model": {"latent_dim": 32}}}, "modeling: unknown parameter block (a typo?); known blocks: demo_data,"),
         ({"modelling": {"training": {"epochs": "abc"}}}, "modelling.training.epochs = 'abc': Input should be a valid integer"),
         ({"patching": {"filters": {"min_are": 5000}}}, "patching.filters.min_are = 5000: unknown parameter"),
         ({"patching": {"patch_size": 0}}, "patching.patch_size = 0: Input should be greater than or equal to 8."),
         ({"patching": {"patch_size": 63}}, "patching.patch_size = 63: Value error, must be even"),
-        ({"evaluation": {"method": "kmean"}}, "evaluation.method = 'kmean': Input should be 'kmeans' or 'gmm'."),
-        ({"evaluation": {"report_k": 9}}, "evaluation: report_k (9) must be one of n_clusters [4, 5, 7]."),
+        ({"evaluation": {"heads": ["kmean"]}}, "evaluation.heads.0 = 'kmean': Input should be 'kmeans', 'gmm', 'umap_kmeans' or 'umap_gmm'."),
+        ({"evaluation": {"report": {"k": 9}}}, "evaluation: report.k (9) must be one of n_clusters [4, 5, 7]."),
         ({"segmentation": {"training": {"batch_size": 0}}}, "segmentation.training.batch_size = 0: Input should be greater than 0."),
         ({"preprocessing": {"density_bins": [{"name": "x", "max_foreground": 0.5, "clahe_clip_limit": 0.01,
                                                "clahe_kernel_size": 64, "tv_weight": 0.1}]}},
@@ -65,10 +65,14 @@ def test_bad_values_name_key_value_and_rule(raw, expected):
 
 
 def test_a_key_of_another_model_type_has_no_place_to_go():
-    # alpha belongs to the refined VAE's own block; under `model` it is refused
-    # whatever the model type, so it can never be silently dropped.
+    # alpha belongs to the refined VAE's own block, beta to the VAE family's; under
+    # `model` they are refused whatever the model type, so none is silently dropped.
     with pytest.raises(ValidationError, match="alpha"):
         ModellingParams.model_validate({"model_type": "vae", "model": {"alpha": 4}})
+    with pytest.raises(ValidationError, match="beta"):
+        ModellingParams.model_validate({"model_type": "contrastive", "model": {"beta": 4}})
+    with pytest.raises(ValidationError, match="the contrastive model draws its own views"):
+        ModellingParams.model_validate({"model_type": "contrastive", "training": {"augment": {"flips": True}}})
     with pytest.raises(ValidationError, match="divisible"):
         ModellingParams.model_validate({"model_type": "refined_vae", "model": {"latent_dim": 12}, "refined_vae": {"alpha": 8}})
     assert ModellingParams.model_validate({"model_type": "vae", "model": {"latent_dim": 12}}).model.latent_dim == 12

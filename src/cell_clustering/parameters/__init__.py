@@ -20,6 +20,7 @@ from cell_clustering.parameters.modelling import ModellingParams
 from cell_clustering.parameters.patching import PatchingParams
 from cell_clustering.parameters.preprocessing import PreprocessingParams
 from cell_clustering.parameters.segmentation import SegmentationParams
+from cell_clustering.parameters.tuning import TuningParams
 
 # Top-level block → its model. A block not listed here is a typo.
 BLOCKS: dict[str, type[Params]] = {
@@ -31,6 +32,7 @@ BLOCKS: dict[str, type[Params]] = {
     "evaluation": EvaluationParams,
     "compute": ComputeParams,
     "benchmark": BenchmarkParams,
+    "tuning": TuningParams,
 }
 
 
@@ -80,5 +82,6 @@ __all__ = [
     "PatchingParams",
     "PreprocessingParams",
     "SegmentationParams",
+    "TuningParams",
     "check_parameters",
 ]
