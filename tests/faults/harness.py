@@ -32,7 +32,7 @@ def kedro(project: Path, *arguments: str) -> subprocess.CompletedProcess:
     return result
 
 
-def interrupt(project: Path, arguments: list[str], when: Callable[[str], bool], sig: int, timeout: float = 300) -> str:
+def interrupt(project: Path, arguments: list[str], when: Callable[[str], bool], sig: int, timeout: float = 900) -> str:
     """Start ``kedro run``, send ``sig`` as soon as ``when(log so far)`` holds, wait
     for the process to end and return its log. Fails if ``when`` never held."""
     log = project / "interrupted.log"
