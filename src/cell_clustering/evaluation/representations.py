@@ -42,8 +42,7 @@ def morphology(
         if is_control.sum() < 2:
             raise ValueError(f"evaluation.morphology.normalise is 'control' but the data has {int(is_control.sum())} cells of {control!r}.")
         reference = values[is_control]
-    scale = reference.std(axis=0)
-    return ((values - reference.mean(axis=0)) / np.where(scale > 0, scale, 1.0)).astype(np.float32)
+    return standardise(values, reference=reference)
 
 
 def pixels_pca(patches: np.ndarray, *, n_components: int = 10, seed: int = 0) -> np.ndarray:
@@ -53,7 +52,10 @@ def pixels_pca(patches: np.ndarray, *, n_components: int = 10, seed: int = 0) ->
     return PCA(n_components=n_components, random_state=seed).fit_transform(flat).astype(np.float32)
 
 
-def standardise(values: np.ndarray) -> np.ndarray:
-    """Zero mean, unit variance per column (constant columns left at zero)."""
-    scale = values.std(axis=0)
-    return ((values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)).astype(np.float32)
+def standardise(values: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
+    """Centre and scale each column of ``values`` (N, D) by the mean and standard
+    deviation of ``reference`` (default: ``values`` itself); constant columns are
+    only centred."""
+    reference = values if reference is None else reference
+    scale = reference.std(axis=0)
+    return ((values - reference.mean(axis=0)) / np.where(scale > 0, scale, 1.0)).astype(np.float32)

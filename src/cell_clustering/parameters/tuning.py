@@ -9,28 +9,26 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 from cell_clustering.parameters.base import Params
 
 
-class IntRange(Params):
+class _Range(Params):
+    """``low`` ≤ ``high``; the bounds' types are set by each subclass."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Range:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        return self
+
+
+class IntRange(_Range):
     low: PositiveInt
     high: PositiveInt
     log: bool = False
 
-    @model_validator(mode="after")
-    def _ordered(self) -> IntRange:
-        if self.low > self.high:
-            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
-        return self
 
-
-class FloatRange(Params):
+class FloatRange(_Range):
     low: float = Field(gt=0)
     high: float = Field(gt=0)
     log: bool = True
-
-    @model_validator(mode="after")
-    def _ordered(self) -> FloatRange:
-        if self.low > self.high:
-            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
-        return self
 
 
 class SearchSpace(Params):

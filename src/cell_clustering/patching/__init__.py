@@ -12,7 +12,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
     submod_attrs={
         "morphology": ["KEPT", "filter_reason", "morphology_table"],
-        "patches": ["crop_pad", "crop_resize", "patch_field", "scaled_window", "window"],
+        "patches": ["crop_pad", "crop_resize", "patch_field", "scaled_window"],
         "truth": ["filtered_truth", "match_to_truth", "truth_counts"],
     },
 )

@@ -49,24 +49,11 @@ def crop_resize(
     return patch
 
 
-def window(image: np.ndarray, labels: np.ndarray, label: int, *, size: int, dilation: int = 0, channel: str = "intensity") -> np.ndarray:
-    """The ``size × size`` window centred on the cell's bounding box, at native scale:
-    the cell's pixels (``intensity``) or its silhouette (``mask``), 0 elsewhere."""
-    rows, cols = np.nonzero(labels == label)
-    half = size // 2
-    r0, c0 = (rows.min() + rows.max() + 1) // 2 - half, (cols.min() + cols.max() + 1) // 2 - half
-    out = np.zeros((size, size), dtype=np.float32)
-    src_r0, src_c0 = max(r0, 0), max(c0, 0)
-    src_r1, src_c1 = min(r0 + size, labels.shape[0]), min(c0 + size, labels.shape[1])
-    source = image[src_r0:src_r1, src_c0:src_c1] if channel == "intensity" else np.ones((src_r1 - src_r0, src_c1 - src_c0), np.float32)
-    out[src_r0 - r0 : src_r1 - r0, src_c0 - c0 : src_c1 - c0] = _cell_only(source, labels[src_r0:src_r1, src_c0:src_c1], label, dilation)
-    return out
-
-
 def crop_pad(
-    image: np.ndarray, labels: np.ndarray, label: int, *, size: int, dilation: int = 0
+    image: np.ndarray, labels: np.ndarray, label: int, *, size: int, dilation: int = 0, channel: str = "intensity"
 ) -> tuple[np.ndarray, bool]:
-    """Centre the cell's bounding box in a ``size × size`` window at native pixel scale.
+    """Centre the cell's bounding box in a ``size × size`` window at native pixel scale:
+    the cell's pixels (``channel="intensity"``) or its silhouette (``"mask"``), 0 elsewhere.
 
     Returns
     -------
@@ -82,8 +69,8 @@ def crop_pad(
     patch = np.zeros((size, size), dtype=np.float32)
     src_r0, src_c0 = max(r0, 0), max(c0, 0)
     src_r1, src_c1 = min(r0 + size, labels.shape[0]), min(c0 + size, labels.shape[1])
-    window = _cell_only(image[src_r0:src_r1, src_c0:src_c1], labels[src_r0:src_r1, src_c0:src_c1], label, dilation)
-    patch[src_r0 - r0 : src_r1 - r0, src_c0 - c0 : src_c1 - c0] = window
+    source = image[src_r0:src_r1, src_c0:src_c1] if channel == "intensity" else np.ones((src_r1 - src_r0, src_c1 - src_c0), np.float32)
+    patch[src_r0 - r0 : src_r1 - r0, src_c0 - c0 : src_c1 - c0] = _cell_only(source, labels[src_r0:src_r1, src_c0:src_c1], label, dilation)
     cropped = bool(rows.max() - rows.min() + 1 > size or cols.max() - cols.min() + 1 > size)
     return patch, cropped
 
@@ -100,14 +87,13 @@ def scaled_window(
     cropped : bool
         True when the cell is larger than the window and was cut.
     """
-    planes = []
+    planes, cropped = [], False
     for channel in channels:
-        plane = window(image, labels, label, size=window_px, dilation=dilation, channel=channel)
+        plane, cropped = crop_pad(image, labels, label, size=window_px, dilation=dilation, channel=channel)
         if window_px != size:
             plane = transform.resize(plane, (size, size), order=1, anti_aliasing=window_px > size, preserve_range=True)
         planes.append(plane.astype(np.float32))
-    rows, cols = np.nonzero(labels == label)
-    return np.stack(planes), bool(np.ptp(rows) + 1 > window_px or np.ptp(cols) + 1 > window_px)
+    return np.stack(planes), cropped
 
 
 def _cut(image: np.ndarray, labels: np.ndarray, label: int, params: PatchingParams, pixel_size_um: float) -> tuple[np.ndarray, bool]:

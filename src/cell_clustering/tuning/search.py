@@ -43,21 +43,20 @@ def suggest(trial: optuna.Trial, base: ModellingParams, tuning: TuningParams) ->
     return ModellingParams.model_validate(raw)
 
 
-def stability(latents: np.ndarray, params: EvaluationParams) -> float:
-    """Mean adjusted Rand index between the reported head's clusterings of the
-    latents with every pair of seeds (1: the clusters do not depend on the seed)."""
-    pairs = list(itertools.combinations(evaluation.seeded_clusterings(latents, params), 2))
+def stability(clusterings: list[np.ndarray]) -> float:
+    """Mean adjusted Rand index between every pair of the reported head's clusterings,
+    one per seed (1: the clusters do not depend on the seed)."""
+    pairs = list(itertools.combinations(clusterings, 2))
     return float(np.mean([adjusted_rand_score(a, b) for a, b in pairs])) if pairs else 1.0
 
 
-def _shape_accuracy(latents: np.ndarray, shape_classes: np.ndarray | None, params: EvaluationParams) -> float | None:
+def _shape_accuracy(clusterings: list[np.ndarray], shape_classes: np.ndarray | None) -> float | None:
     """Mean accuracy of the reported clusterings against the planted shapes (reported
     for every trial; optimised only on request)."""
     if shape_classes is None:
         return None
     matched = shape_classes != evaluation.UNMATCHED
-    scores = [evaluation.hungarian_accuracy(shape_classes[matched], c[matched]) for c in evaluation.seeded_clusterings(latents, params)]
-    return float(np.mean(scores))
+    return float(np.mean([evaluation.hungarian_accuracy(shape_classes[matched], c[matched]) for c in clusterings]))
 
 
 def run_trial(
@@ -69,10 +68,11 @@ def run_trial(
     trial_params = suggest(trial, base, tuning)
     checkpoint, history = modelling.fit_model(patches, conditions, trial_params)
     latents = modelling.encode(checkpoint, patches, conditions)
+    clusterings = evaluation.seeded_clusterings(latents, evaluation_params)  # one UMAP per seed, used twice
     scores = {
-        "stability": stability(latents, evaluation_params),
+        "stability": stability(clusterings),
         "validation_loss": float(np.min(history.get("validation_total", history["train_total"]))),
-        "shape_accuracy": _shape_accuracy(latents, shape_classes, evaluation_params),
+        "shape_accuracy": _shape_accuracy(clusterings, shape_classes),
     }
     for name, value in scores.items():
         trial.set_user_attr(name, value)
