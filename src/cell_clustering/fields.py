@@ -14,8 +14,9 @@ Partitions = Mapping[str, Callable[[], Any]]
 
 NO_IMAGES_MESSAGE = (
     "No raw images found. Put your fields in data/01_raw/images/<condition>/<field>.tif "
-    "(one sub-folder per cell line, e.g. control/, Rac1/), or make the demo data with "
-    "`kedro run --pipelines=demo_data`."
+    "(one sub-folder per cell line, e.g. control/, Rac1/; .tif, .tiff or .png), point the "
+    "`input_folder` of your own conf environment at them (README: 'Bringing your own images'), "
+    "or make the demo data with `kedro run --pipelines=demo_data`."
 )
 
 
@@ -35,26 +36,16 @@ def require_partitions(partitions: Partitions, message: str = NO_IMAGES_MESSAGE)
     return sorted(partitions)
 
 
-def as_single_channel(
-    image: np.ndarray, field: str, channel: int | None = None, channel_axis: int = -1
-) -> np.ndarray:
-    """Return a 2-D float32 view of ``image``, picking ``channel`` when it has several.
+def checked_plane(image: np.ndarray, field: str) -> np.ndarray:
+    """Return a 2-D float32 copy of one plane of a field, checked for use.
 
-    Raises ``FieldError`` naming the field for empty, constant or all-NaN images and
-    for stacks where a single 2-D field is expected.
+    Raises ``FieldError`` naming the field for a plane that is not 2-D, empty,
+    not real-valued, all NaN or constant; a few non-finite pixels are filled with
+    the median.
     """
     image = np.asarray(image)
-    if image.ndim == 3 and channel is not None:
-        image = np.take(image, channel, axis=channel_axis)
-    elif image.ndim == 3 and image.shape[channel_axis] == 1:
-        image = np.squeeze(image, axis=channel_axis)
     if image.ndim != 2:
-        raise FieldError(
-            f"Field '{field}' has shape {image.shape}; a 2-D single-channel image is "
-            "expected. For a multi-channel or RGB image set `channel` (and "
-            "`channel_axis`) in parameters_preprocessing.yml; split z-stacks or time "
-            "series into one file per field."
-        )
+        raise FieldError(f"Field '{field}' has shape {image.shape}; one 2-D plane is expected.")
     if image.size == 0:
         raise FieldError(f"Field '{field}' is empty (shape {image.shape}).")
     if not np.issubdtype(image.dtype, np.number) or np.issubdtype(image.dtype, np.complexfloating):

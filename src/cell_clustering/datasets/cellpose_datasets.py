@@ -16,10 +16,13 @@ class CellposeModelDataset(BinaryFileDataset[dict[str, Any]]):
 
     The saved file loads in the Cellpose GUI and as
     ``segmentation.model_source: <path>``; here it is loaded with
-    ``weights_only=True``.
+    ``weights_only=True``. When the classical segmentation was chosen instead, the
+    file holds ``{"method": "classical"}`` and no weights.
     """
 
     def _validate(self, data: dict[str, Any]) -> None:
+        if data == {"method": "classical"}:
+            return
         if not isinstance(data, dict) or "diam_labels" not in data:
             raise DatasetError(
                 f"CellposeModelDataset '{self._filepath}' saves a CPnet state dict "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from cell_clustering.parameters.base import Params
 
@@ -66,12 +66,46 @@ def _default_bins() -> list[DensityBin]:
     ]
 
 
-class PreprocessingParams(Params):
-    """The ``preprocessing`` block (``conf/base/parameters_preprocessing.yml``)."""
+class LayoutParams(Params):
+    """How the files' planes become a field: which axes, channels and z-plane.
 
-    channel: NonNegativeInt | None = None
-    channel_axis: int = -1
+    ``axes`` null reads every file as it declares itself (tifffile's series axes);
+    a string (``YX``, ``CYX``, ``YXC``, ``ZYX``, ``ZCYX``...) is checked against each
+    file and names the pages a file does not describe. Channels are indices from 0 or
+    names from the file's metadata.
+    """
+
+    axes: str | None = None
+    cell_channel: NonNegativeInt | str = 0
+    nuclear_channel: NonNegativeInt | str | None = None
+    z_projection: Literal["max", "mean"] | NonNegativeInt = "max"
+
+    @field_validator("axes")
+    @classmethod
+    def _known_axes(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if set(value) - set("CZTYX") or len(set(value)) != len(value) or not value.rstrip("C").endswith("YX"):
+            raise ValueError(f"{value!r} is not a layout: letters C, Z, T once each, then YX (or YXC), e.g. CYX")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_channels(self) -> LayoutParams:
+        if self.nuclear_channel is not None and self.nuclear_channel == self.cell_channel:
+            raise ValueError(f"nuclear_channel and cell_channel are the same channel ({self.cell_channel!r})")
+        return self
+
+
+class PreprocessingParams(Params):
+    """The ``preprocessing`` block (``conf/base/parameters_preprocessing.yml``).
+
+    ``pixel_size_um`` is used for files that declare no pixel size, or for every file
+    when ``pixel_size_from`` is ``parameter``.
+    """
+
+    layout: LayoutParams = LayoutParams()
     pixel_size_um: PositiveFloat = 0.65
+    pixel_size_from: Literal["file", "parameter"] = "file"
     angle: AngleParams = AngleParams()
     rotation: RotationParams = RotationParams()
     clahe: ClaheParams = ClaheParams()

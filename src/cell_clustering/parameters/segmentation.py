@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 
 from cell_clustering.parameters.base import Params
@@ -46,8 +48,17 @@ class ClassicalParams(Params):
 
 
 class SegmentationParams(Params):
-    """The ``segmentation`` block (``conf/base/parameters_segmentation.yml``)."""
+    """The ``segmentation`` block (``conf/base/parameters_segmentation.yml``).
 
+    ``method``: ``auto`` uses Cellpose where it has something to learn from or start
+    with (annotated fields, or a ``model_source``), else the classical segmentation;
+    ``cellpose`` and ``classical`` force one. ``cell_diameter_um`` gives Cellpose the
+    cell size when no diameter was learnt from annotations, converted to pixels with
+    each field's own pixel size.
+    """
+
+    method: Literal["auto", "cellpose", "classical"] = "auto"
+    cell_diameter_um: PositiveFloat | None = None
     model_source: str = "none"
     train: bool = True
     validation_fraction: float = Field(0.2, ge=0, lt=1)

@@ -25,7 +25,8 @@ SEQUENTIAL = block("compute")
 
 def _fields(names, pixel_size_um: float = 0.65) -> pd.DataFrame:
     """The field table columns patching reads."""
-    return pd.DataFrame({"field": list(names), "pixel_size_um": pixel_size_um})
+    names = list(names)
+    return pd.DataFrame({"field": names, "condition": [n.split("/")[0] for n in names], "pixel_size_um": pixel_size_um})
 
 
 def field_with_two_touching_cells():
@@ -138,11 +139,11 @@ def test_patch_counts_match_truth_for_a_perfect_segmentation():
     rr, cc = draw.ellipse(5, 140, 8, 8, shape=edge.shape)
     edge[rr, cc] = 3
     _, _, cells = extract_patches({"c/a": lambda: image}, {"c/a": lambda: edge}, _fields(["c/a"]), PARAMS, SEQUENTIAL)
-    counts = count_against_truth(cells, {"c/a": lambda: edge}, PARAMS).set_index("condition")
+    counts = count_against_truth(cells, {"c/a": lambda: edge}, _fields(["c/a"]), PARAMS).set_index("condition")
     assert counts.loc["c", "segmented_cells"] == counts.loc["c", "true_cells"] == 3
     assert counts.loc["c", "patches"] == counts.loc["c", "true_cells_after_filters"] == 2
     assert counts.loc["total", "patches_minus_truth"] == 0
-    assert count_against_truth(cells, {}, PARAMS).empty
+    assert count_against_truth(cells, {}, _fields(["c/a"]), PARAMS).empty
 
 
 def test_patch_grid_has_a_row_per_condition():

@@ -14,7 +14,7 @@ def test_patching_pipeline_cuts_one_patch_per_kept_cell_with_its_truth():
     images, masks, _, cells = small_demo()
     preprocessed = {field: (image / image.max()).astype(np.float32) for field, image in images.items()}
     params = block("patching", patch_size=32, grid={"samples_per_condition": 3, "seed": 0})
-    fields = pd.DataFrame({"field": sorted(images), "pixel_size_um": 0.65})
+    fields = pd.DataFrame({"field": sorted(images), "condition": [f.split("/")[0] for f in sorted(images)], "pixel_size_um": 0.65})
     outputs = run_slice(create_pipeline(), {
         "preprocessed_images": lazy(preprocessed), "predicted_masks": lazy(masks), "rotated_masks": lazy(masks), "field_table": fields,
         "demo_cells": cells, "params:patching": params, "params:compute": block("compute"),

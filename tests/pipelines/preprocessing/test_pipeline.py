@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from cell_clustering.pipelines.preprocessing import create_pipeline
 from tests.parameters import block
@@ -17,6 +18,7 @@ def test_preprocessing_pipeline_measures_rotates_and_normalises():
     ])
     outputs = run_slice(create_pipeline(), {
         "raw_images": lazy(images), "raw_masks": lazy(masks), "raw_annotations_seg": {}, "demo_fields": fields,
+        "plate_map": pd.DataFrame(),
         "params:preprocessing": params, "params:compute": block("compute"),
     })
     table = outputs["field_table"]

@@ -155,13 +155,12 @@ def test_bad_fields_are_skipped_with_their_names_and_others_go_on(caplog):
         "control/bad": _broken,
         "control/constant": lambda: np.full((64, 64), 3, np.uint16),
         "control/nan": lambda: np.full((64, 64), np.nan, np.float32),
-        "control/stack": lambda: np.zeros((3, 64, 64), np.uint16),
     }
     with caplog.at_level(logging.WARNING):
         table = measure_fields(partitions, PARAMS, SEQUENTIAL)
     status = table.set_index("field")["status"]
     assert status["control/good"] == "ok"
-    for field in ("control/bad", "control/constant", "control/nan", "control/stack"):
+    for field in ("control/bad", "control/constant", "control/nan"):
         assert status[field].startswith("skipped"), field
         assert field in caplog.text
     assert "bad.tif" in status["control/bad"]
@@ -174,8 +173,15 @@ def test_bad_fields_are_skipped_with_their_names_and_others_go_on(caplog):
 def test_channel_parameter_picks_one_channel_of_rgb():
     rgb = np.zeros((64, 64, 3), np.uint8)
     rgb[..., 1] = (line_pattern(20.0, shape=(64, 64), noise=0.01) * 120 + 50).astype(np.uint8)
-    table = measure_fields({"control/rgb": lambda: rgb}, block("preprocessing", **SETTINGS, channel=1), SEQUENTIAL)
+    table = measure_fields({"control/rgb": lambda: rgb}, block("preprocessing", **SETTINGS, layout={"cell_channel": 1}), SEQUENTIAL)
     assert abs(table.loc[0, "angle_deg"] - 20.0) < 1.0
+
+
+def test_pages_the_file_does_not_describe_stop_the_run_naming_the_file_and_the_setting():
+    good = (line_pattern(5.0, shape=(64, 64)) * 1000 + 2000).astype(np.uint16)
+    partitions = {"control/good": lambda: good, "control/stack": lambda: np.zeros((3, 64, 64), np.uint16)}
+    with pytest.raises(FieldError, match=r"(?s)control/stack.*3 pages.*preprocessing.layout.axes"):
+        measure_fields(partitions, PARAMS, SEQUENTIAL)
 
 
 def test_no_images_error_says_where_to_put_them():

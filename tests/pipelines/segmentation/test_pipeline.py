@@ -5,6 +5,7 @@ in test_segmentation.py and in the end-to-end tests.)"""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from cell_clustering import segmentation
 from cell_clustering.pipelines.segmentation import create_pipeline
@@ -16,12 +17,16 @@ def test_segmentation_pipeline_after_training():
     images, masks, _, _ = small_demo()
     preprocessed = {field: (image / image.max()).astype(np.float32) for field, image in images.items()}
     untrained = segmentation.build_model(segmentation.ModelSource("none"), seed=0).net.state_dict()
-    pipeline = create_pipeline().only_nodes("split_annotated_fields", "segment_fields", "evaluate_segmentation", "plot_segmentation")
+    pipeline = create_pipeline().only_nodes(
+        "split_annotated_fields", "choose_segmentation_method", "segment_fields", "evaluate_segmentation", "plot_segmentation"
+    )
     params = block("segmentation", validation_fraction=0.4, inference={"diameter": 30.0})
     outputs = run_slice(pipeline, {
         "preprocessed_images": lazy(preprocessed), "rotated_masks": lazy(masks), "cellpose_model": untrained,
+        "field_table": pd.DataFrame({"field": sorted(images), "pixel_size_um": 0.65}),
         "params:segmentation": params, "params:compute": block("compute"),
     })
+    assert outputs["segmentation_method"]["method"] == "cellpose"  # annotated fields to train on
     split = outputs["segmentation_split"]
     assert (split["role"] == "validation").sum() == 2 and (split["role"] == "train").sum() == 3
     predicted = materialise(outputs["predicted_masks"])

@@ -16,15 +16,72 @@ from cell_clustering.datasets import CellposeModelDataset, CellposeSegDataset
 from cell_clustering.parameters.segmentation import CellposeTrainingParams
 from cell_clustering.pipelines.preprocessing.nodes import _annotation_loaders
 from cell_clustering.pipelines.segmentation.nodes import (
+    CLASSICAL_SEGMENTER,
+    choose_segmentation_method,
     evaluate_segmentation,
     segment_fields,
     split_fields,
+    _diameter_px,
     train_cellpose,
 )
 from tests.parameters import block
 
 PARAMS = block("segmentation")
 SEQUENTIAL = block("compute")
+CELLPOSE = {"method": "cellpose", "trains_cellpose": True}
+CLASSICAL = {"method": "classical", "trains_cellpose": False}
+
+
+def _fields(*names: str, pixel_size_um: float = 0.65) -> pd.DataFrame:
+    return pd.DataFrame({"field": list(names), "pixel_size_um": pixel_size_um})
+
+
+def _split(**roles: int) -> pd.DataFrame:
+    rows = [(f"c/{role}{i}", role) for role, n in roles.items() for i in range(n)]
+    return pd.DataFrame(rows, columns=["field", "role"])
+
+
+@pytest.mark.parametrize(
+    ("settings", "roles", "expected"),
+    [
+        ({}, {"train": 2, "validation": 1}, "cellpose"),
+        ({}, {"unannotated": 3}, "classical"),
+        ({"train": False}, {"train": 2}, "classical"),
+        ({"method": "classical"}, {"train": 2}, "classical"),
+        ({"method": "cellpose"}, {"unannotated": 3}, "cellpose"),
+    ],
+)
+def test_auto_method_uses_cellpose_only_with_annotations_or_a_model(settings, roles, expected, caplog):
+    with caplog.at_level(logging.INFO):
+        choice = choose_segmentation_method(_split(**roles), block("segmentation", **settings))
+    assert choice["method"] == expected
+    assert f"Segmentation method: {expected}" in caplog.text
+    if not settings and expected == "classical":
+        assert "no annotated field" in choice["reason"] and "offline" in choice["reason"]
+
+
+def test_auto_method_with_a_model_file_uses_cellpose(tmp_path):
+    weights = tmp_path / "gui_model"
+    weights.write_bytes(b"x")
+    choice = choose_segmentation_method(_split(unannotated=2), block("segmentation", model_source=str(weights)))
+    assert choice["method"] == "cellpose" and "model_source" in choice["reason"]
+
+
+def test_classical_choice_trains_nothing_and_segments_every_field():
+    config = block("demo_data", field_shape=[160, 160])
+    image = demo_data.generate_field(config, "control", 0)[0].astype(np.float32)
+    segmenter, history = train_cellpose({"c/a": lambda: image}, {}, _split(unannotated=1), CLASSICAL, PARAMS)
+    assert segmenter == CLASSICAL_SEGMENTER and history == {}
+    labels = segment_fields({"c/a": lambda: image}, segmenter, CLASSICAL, _fields("c/a"), PARAMS, SEQUENTIAL)["c/a"]()
+    assert labels.max() > 0
+
+
+def test_cell_diameter_in_micrometres_becomes_pixels_at_each_fields_pixel_size():
+    params = block("segmentation", cell_diameter_um=13.0)
+    assert _diameter_px(params, False, 0.65) == pytest.approx(20.0)
+    assert _diameter_px(params, False, 0.325) == pytest.approx(40.0)
+    assert _diameter_px(params, True, 0.65) is None  # trained here: the masks' mean diameter
+    assert _diameter_px(block("segmentation", inference={"diameter": 17.0}), False, 0.65) == 17.0
 
 
 def test_model_source_none_builtin_and_existing_path(tmp_path):
@@ -65,20 +122,20 @@ def test_training_errors_name_the_problem():
     image = np.zeros((64, 64), np.float32)
     split = pd.DataFrame({"field": ["c/a"], "role": ["train"]})
     with pytest.raises(ValueError, match="c/a"):
-        train_cellpose({"c/a": lambda: image}, {"c/a": lambda: np.zeros((32, 32), np.uint16)}, split, PARAMS)
+        train_cellpose({"c/a": lambda: image}, {"c/a": lambda: np.zeros((32, 32), np.uint16)}, split, CELLPOSE, PARAMS)
     one_cell = np.zeros((64, 64), np.uint16)
     one_cell[10:20, 10:20] = 1
     with pytest.raises(ValueError, match="min_train_masks=5"):
-        train_cellpose({"c/a": lambda: image}, {"c/a": lambda: one_cell}, split, PARAMS)
+        train_cellpose({"c/a": lambda: image}, {"c/a": lambda: one_cell}, split, CELLPOSE, PARAMS)
     with pytest.raises(ValueError, match="No annotated field"):
-        train_cellpose({"c/a": lambda: image}, {}, pd.DataFrame({"field": ["c/a"], "role": ["unannotated"]}), PARAMS)
+        train_cellpose({"c/a": lambda: image}, {}, pd.DataFrame({"field": ["c/a"], "role": ["unannotated"]}), CELLPOSE, PARAMS)
     with pytest.raises(ValueError, match="untrained CPnet"):
-        train_cellpose({}, {}, split, block("segmentation", train=False))
+        train_cellpose({}, {}, split, CELLPOSE, block("segmentation", train=False))
 
 
 def test_field_with_no_cell_gives_empty_mask_and_warning(caplog):
     state = cp.build_model(cp.ModelSource("none")).net.state_dict()
-    partitions = segment_fields({"c/blank": lambda: np.zeros((64, 64), np.float32)}, state, PARAMS, SEQUENTIAL)
+    partitions = segment_fields({"c/blank": lambda: np.zeros((64, 64), np.float32)}, state, CELLPOSE, _fields("c/blank"), PARAMS, SEQUENTIAL)
     with caplog.at_level(logging.WARNING):
         labels = partitions["c/blank"]()
     assert labels.shape == (64, 64) and labels.max() == 0
@@ -90,7 +147,7 @@ def test_quality_table_scores_perfect_prediction_and_baseline():
     image, labels, _, _ = demo_data.generate_field(config, "control", 0)
     split = pd.DataFrame({"field": ["c/a"], "role": ["validation"]})
     image = image.astype(np.float32)
-    table, metrics = evaluate_segmentation({"c/a": lambda: image}, {"c/a": lambda: labels}, {"c/a": lambda: labels}, split, block("segmentation", post_filters={"drop_border": False, "min_area": 0, "max_area": None}))
+    table, metrics = evaluate_segmentation({"c/a": lambda: image}, {"c/a": lambda: labels}, {"c/a": lambda: labels}, split, CELLPOSE, block("segmentation", post_filters={"drop_border": False, "min_area": 0, "max_area": None}))
     overall = table[table["field"] == "overall"].set_index("method")
     assert overall.loc["cellpose", "ap_0.5"] == 1.0 and overall.loc["cellpose", "aggregated_jaccard"] == 1.0
     assert 0 < overall.loc["classical", "ap_0.5"] <= 1.0
@@ -99,7 +156,7 @@ def test_quality_table_scores_perfect_prediction_and_baseline():
 
 
 def test_quality_without_held_out_fields_is_empty():
-    table, metrics = evaluate_segmentation({}, {}, {}, pd.DataFrame({"field": ["c/a"], "role": ["train"]}), PARAMS)
+    table, metrics = evaluate_segmentation({}, {}, {}, pd.DataFrame({"field": ["c/a"], "role": ["train"]}), CELLPOSE, PARAMS)
     assert table.empty and metrics == {}
 
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from cell_clustering import patching, reporting
-from cell_clustering.fields import Partitions, condition_of, require_partitions
+from cell_clustering import plate_map as plates
+from cell_clustering.fields import Partitions, require_partitions
 from cell_clustering.parallel import ordered_map
 from cell_clustering.parameters import ComputeParams, PatchingParams
 
@@ -25,18 +26,30 @@ TRUTH_COLUMNS = ["field", "cell_label", "true_cell_label", "iou", "shape_class"]
 
 
 def _patch_field(
-    field: str, load_image: Any, load_labels: Any, params: PatchingParams, pixel_size_um: float
+    field: str, load_image: Any, load_labels: Any, params: PatchingParams, field_row: dict[str, Any]
 ) -> tuple[pd.DataFrame | None, list[np.ndarray]]:
-    """The morphology table (None for an empty mask) and the kept patches of one field."""
+    """The morphology table (None for an empty mask) and the kept patches of one field.
+
+    ``field_row`` holds the field's ``condition``, ``pixel_size_um`` and plate-map
+    ``Metadata_*`` values, which every cell of the field carries.
+    """
     labels = np.asarray(load_labels())
     image = np.asarray(load_image(), dtype=np.float32)
     if image.shape != labels.shape:
         raise ValueError(f"Field '{field}': image shape {image.shape} differs from mask shape {labels.shape}.")
-    table, patches = patching.patch_field(image, labels, params, pixel_size_um)
+    table, patches = patching.patch_field(image, labels, params, float(field_row["pixel_size_um"]))
     if table is not None:
-        table.insert(0, "condition", condition_of(field))
+        table.insert(0, "condition", field_row.get("condition", "unknown"))
         table.insert(0, "field", field)
+        for column, value in field_row.items():
+            if column.startswith(plates.METADATA_PREFIX):
+                table[column] = value
     return table, patches
+
+
+def _field_rows(field_table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    columns = ["condition", "pixel_size_um", *plates.metadata_columns(field_table)]
+    return field_table.set_index("field")[[c for c in columns if c in field_table]].to_dict("index")
 
 
 def _no_patch_error(cell_table: pd.DataFrame) -> ValueError:
@@ -68,9 +81,9 @@ def extract_patches(
         Every segmented cell with ``filtered_by``: the filter that removed it, or
         ``"kept"``.
     """
-    pixel_sizes = field_table.set_index("field")["pixel_size_um"]
+    rows = _field_rows(field_table)
     tasks = {
-        field: partial(_patch_field, field, preprocessed_images[field], predicted_masks[field], params, float(pixel_sizes[field]))
+        field: partial(_patch_field, field, preprocessed_images[field], predicted_masks[field], params, rows[field])
         for field in require_partitions(predicted_masks, NO_MASKS_MESSAGE)
     }
     patches: list[np.ndarray] = []
@@ -171,7 +184,9 @@ def plot_patch_grid(patches: np.ndarray, patch_metadata: pd.DataFrame, params: P
     )
 
 
-def count_against_truth(cell_table: pd.DataFrame, rotated_masks: Partitions, params: PatchingParams) -> pd.DataFrame:
+def count_against_truth(
+    cell_table: pd.DataFrame, rotated_masks: Partitions, field_table: pd.DataFrame, params: PatchingParams
+) -> pd.DataFrame:
     """Patches per condition beside the ground-truth cells that pass the same filters.
 
     The truth is the rotated ground-truth masks (the frame the patches are cut in),
@@ -181,12 +196,13 @@ def count_against_truth(cell_table: pd.DataFrame, rotated_masks: Partitions, par
     if not rotated_masks or cell_table.empty:
         return pd.DataFrame()
     truth_rows = []
-    for field in sorted(rotated_masks):
+    conditions = field_table.set_index("field")["condition"]
+    for field in sorted(set(rotated_masks) & set(conditions.index)):
         labels = np.asarray(rotated_masks[field]())
         if labels.max() == 0:
             continue
         table = patching.filtered_truth(labels, params.filters)
-        table["condition"] = condition_of(field)
+        table["condition"] = conditions[field]
         truth_rows.append(table[["condition", "filtered_by"]])
     truth = pd.concat(truth_rows, ignore_index=True) if truth_rows else pd.DataFrame(columns=["condition", "filtered_by"])
     counts = patching.truth_counts(cell_table, truth)

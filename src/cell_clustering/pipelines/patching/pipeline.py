@@ -40,7 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 count_against_truth,
-                inputs=["cell_table", "rotated_masks", "params:patching"],
+                inputs=["cell_table", "rotated_masks", "field_table", "params:patching"],
                 outputs="patch_counts",
                 name="count_patches_against_truth",
             ),

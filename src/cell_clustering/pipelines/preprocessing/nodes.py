@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cell_clustering import microscopy, reporting
+from cell_clustering import plate_map as plates
 from cell_clustering import preprocessing as steps
-from cell_clustering import reporting
 from cell_clustering.fields import (
     FieldError,
     Partitions,
-    as_single_channel,
+    checked_plane,
     condition_of,
     require_partitions,
 )
@@ -30,7 +31,8 @@ from cell_clustering.parameters.preprocessing import DensityBin
 logger = logging.getLogger(__name__)
 
 FIELD_TABLE_COLUMNS = [
-    "field", "condition", "status", "rows", "cols", "pixel_size_um", "angle_deg", "angle_confidence",
+    "field", "condition", "status", "file", "axes", "channel", "channel_names", "rows", "cols",
+    "pixel_size_um", "pixel_size_from", "angle_deg", "angle_confidence",
     "n_edge_pixels", "low_confidence", "foreground_fraction", "density_bin",
     "clahe_clip_limit", "clahe_kernel_size", "tv_weight",
 ]
@@ -40,16 +42,54 @@ def _density_bin(fraction: float, bins: list[DensityBin]) -> DensityBin:
     return next((density_bin for density_bin in bins if fraction <= density_bin.max_foreground), bins[-1])
 
 
-def _single_channel(image: np.ndarray, field: str, params: PreprocessingParams) -> np.ndarray:
-    return as_single_channel(image, field, params.channel, params.channel_axis)
+def _plane(
+    image: np.ndarray | microscopy.RawField, field: str, params: PreprocessingParams, role: str = "cell_channel"
+) -> np.ndarray:
+    """The checked 2-D float32 plane of the cell (or nuclear) channel of a raw field."""
+    layout = params.layout
+    raw = microscopy.as_raw_field(image, field)
+    plane = microscopy.select_plane(
+        raw, channel=getattr(layout, role), axes=layout.axes, z_projection=layout.z_projection, role=role
+    )
+    return checked_plane(plane, field)
+
+
+def _pixel_size(raw: microscopy.RawField, params: PreprocessingParams) -> tuple[float, str]:
+    """The field's pixel size (µm) and where it came from: its file or the parameter."""
+    if params.pixel_size_from == "file" and raw.pixel_size_um is not None:
+        return raw.pixel_size_um, "file"
+    return params.pixel_size_um, "parameter"
+
+
+def _describe_file(field: str, raw: microscopy.RawField, params: PreprocessingParams) -> dict[str, Any]:
+    pixel_size, source = _pixel_size(raw, params)
+    return {
+        "file": raw.source or field,
+        "axes": raw.axes,
+        "channel": str(params.layout.cell_channel),
+        "channel_names": "|".join(raw.channel_names),
+        "pixel_size_um": round(pixel_size, 6),
+        "pixel_size_from": source,
+    }
 
 
 def _measure_field(field: str, load: Any, params: PreprocessingParams) -> dict[str, Any]:
-    """One row of the field table (``status`` says why a field is skipped)."""
+    """One row of the field table (``status`` says why a field is skipped).
+
+    A layout that contradicts the file (:class:`~cell_clustering.microscopy.LayoutError`)
+    is recorded as ``layout error: ...``: :func:`measure_fields` stops on it.
+    """
     record: dict[str, Any] = dict.fromkeys(FIELD_TABLE_COLUMNS)
     record.update(field=field, condition=condition_of(field))
     try:
-        image = _single_channel(load(), field, params)
+        raw = microscopy.as_raw_field(load(), field)
+        record.update(_describe_file(field, raw, params))
+        image = _plane(raw, field, params)
+        if params.layout.nuclear_channel is not None:
+            _plane(raw, field, params, role="nuclear_channel")
+    except microscopy.LayoutError as error:
+        record["status"] = f"layout error: {error}"
+        return record
     except Exception as error:  # one bad file must not stop the others
         record["status"] = f"skipped: {error}"
         return record
@@ -60,7 +100,6 @@ def _measure_field(field: str, load: Any, params: PreprocessingParams) -> dict[s
         status="ok",
         rows=image.shape[0],
         cols=image.shape[1],
-        pixel_size_um=params.pixel_size_um,
         angle_deg=round(groove.angle_deg, 4),
         angle_confidence=round(groove.confidence, 4),
         n_edge_pixels=groove.n_edge_pixels,
@@ -91,7 +130,7 @@ def measure_fields(raw_images: Partitions, params: PreprocessingParams, compute:
     rows = []
     for field, record in ordered_map(tasks, compute):
         # Warn here, in the Kedro process, whichever backend measured the field.
-        if record["status"] != "ok":
+        if record["status"].startswith("skipped"):
             logger.warning("Skipping field '%s': %s", field, record["status"].removeprefix("skipped: "))
         elif record["n_edge_pixels"] == 0:
             logger.warning(
@@ -99,11 +138,29 @@ def measure_fields(raw_images: Partitions, params: PreprocessingParams, compute:
             )
         rows.append(record)
     table = pd.DataFrame(rows, columns=FIELD_TABLE_COLUMNS)
+    layout_errors = table[table["status"].str.startswith("layout error")]
+    if len(layout_errors):
+        raise microscopy.LayoutError(
+            f"{len(layout_errors)} file(s) do not match the layout in preprocessing.layout:\n"
+            + "\n".join(f"  {r.field}: {r.status.removeprefix('layout error: ')}" for r in layout_errors.itertuples())
+        )
     if not (table["status"] == "ok").any():
         raise FieldError(
             "No usable field among the raw images:\n"
             + "\n".join(f"  {r.field}: {r.status}" for r in table.itertuples())
         )
+    return table
+
+
+def annotate_fields(measured_fields: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFrame:
+    """Conditions and ``Metadata_*`` columns from the plate map, where there is one
+    (see :func:`cell_clustering.plate_map.apply_plate_map`); the folder names otherwise."""
+    table = plates.apply_plate_map(measured_fields, plate_map)
+    usable = table[table["status"] == "ok"]
+    logger.info(
+        "%d field(s) read, %d skipped; fields per condition: %s",
+        len(usable), len(table) - len(usable), usable["condition"].value_counts().sort_index().to_dict(),
+    )
     return table
 
 
@@ -121,7 +178,7 @@ def preprocess_image(image: np.ndarray, field: pd.Series, params: PreprocessingP
     -------
     (rows', cols') float32 ndarray in [0, 1]
     """
-    image = _single_channel(image, field["field"], params)
+    image = _plane(image, field["field"], params)
     if params.rotation.enabled:
         image = steps.rotate_image(
             image, field["angle_deg"], border_mode=params.rotation.border_mode, crop_to_valid=params.rotation.crop_to_valid
@@ -244,7 +301,7 @@ def plot_before_after(
     samples = usable.groupby("condition", sort=False).head(1)["field"].tolist()[: params.n_figure_fields]
     figure, axes = plt.subplots(len(samples), 2, figsize=(8, 4 * len(samples)), squeeze=False)
     for (raw_axis, processed_axis), field in zip(axes, samples, strict=True):
-        raw = _single_channel(raw_images[field](), field, params)
+        raw = _plane(raw_images[field](), field, params)
         low, high = np.percentile(raw, [1, 99.9])
         raw_axis.imshow(raw, cmap="gray", vmin=low, vmax=high)
         row = usable.loc[field]

@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from cell_clustering.pipelines.preprocessing.nodes import (
+    annotate_fields,
     compare_angles,
     measure_fields,
     plot_before_after,
@@ -22,8 +23,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="measure_fields",
             ),
             Node(
+                annotate_fields,
+                inputs=["measured_fields", "plate_map"],
+                outputs="annotated_fields",
+                name="annotate_fields",
+            ),
+            Node(
                 compare_angles,
-                inputs=["measured_fields", "demo_fields"],
+                inputs=["annotated_fields", "demo_fields"],
                 outputs="field_table",
                 name="compare_angles_with_truth",
             ),

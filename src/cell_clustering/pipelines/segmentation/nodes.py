@@ -17,6 +17,10 @@ from cell_clustering.parameters import ComputeParams, SegmentationParams
 
 logger = logging.getLogger(__name__)
 
+#: What ``train_cellpose`` returns when the classical segmentation was chosen: no
+#: CPnet weights, only the word (the catalog stores it in place of a model file).
+CLASSICAL_SEGMENTER = {"method": "classical"}
+
 NO_PREPROCESSED_MESSAGE = (
     "No preprocessed field to segment. Run the preprocessing pipeline first "
     "(`kedro run --pipelines=preprocessing`)."
@@ -42,6 +46,43 @@ def split_fields(preprocessed_images: Partitions, rotated_masks: Partitions, par
     return pd.DataFrame({"field": fields, "role": roles})
 
 
+def _choice(params: SegmentationParams, n_train: int) -> tuple[str, str]:
+    """The segmentation method ``auto`` resolves to, and why."""
+    if params.method != "auto":
+        return params.method, f"segmentation.method is {params.method}"
+    if segmentation.resolve_model_source(params.model_source).kind != "none":
+        return "cellpose", f"a Cellpose model is given (segmentation.model_source: {params.model_source})"
+    if n_train and params.train:
+        return "cellpose", f"{n_train} annotated field(s) to train Cellpose on"
+    return "classical", (
+        "no annotated field and no Cellpose model (segmentation.model_source), so the classical "
+        "Otsu + watershed segmentation runs, offline. To use Cellpose, annotate a few fields "
+        "(README: 'Segmentation: which Cellpose model') or give a model file"
+    )
+
+
+def choose_segmentation_method(split: pd.DataFrame, params: SegmentationParams) -> dict[str, Any]:
+    """Which segmentation runs (``params.method``; ``auto`` decides from the annotations
+    and the model source), logged and recorded for the report.
+
+    Returns
+    -------
+    dict
+        ``method`` (``cellpose`` or ``classical``), ``reason``, ``trains_cellpose``,
+        ``model_source`` and the number of annotated training fields.
+    """
+    n_train = int((split["role"] == "train").sum())
+    method, reason = _choice(params, n_train)
+    logger.info("Segmentation method: %s (%s).", method, reason)
+    return {
+        "method": method,
+        "reason": reason,
+        "trains_cellpose": method == "cellpose" and params.train,
+        "model_source": params.model_source,
+        "n_annotated_training_fields": n_train,
+    }
+
+
 def _pairs(
     preprocessed_images: Partitions, rotated_masks: Partitions, fields: list[str]
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -62,10 +103,12 @@ def train_cellpose(
     preprocessed_images: Partitions,
     rotated_masks: Partitions,
     split: pd.DataFrame,
+    segmentation_method: dict[str, Any],
     params: SegmentationParams,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The CPnet weights to segment with: trained or fine-tuned on the annotated
-    training fields, or the model source as is when ``train`` is false.
+    training fields, or the model source as is when ``train`` is false;
+    ``CLASSICAL_SEGMENTER`` when the classical segmentation was chosen.
 
     Returns
     -------
@@ -74,6 +117,8 @@ def train_cellpose(
     history : dict
         Per-epoch train loss and the validation losses Cellpose computed, for MLflow.
     """
+    if segmentation_method["method"] == "classical":
+        return dict(CLASSICAL_SEGMENTER), {}
     source = segmentation.resolve_model_source(params.model_source)
     model = segmentation.build_model(source, seed=params.training.seed)
     if not params.train:
@@ -109,20 +154,47 @@ def train_cellpose(
     return state, history
 
 
+def _diameter_px(params: SegmentationParams, trained_here: bool, pixel_size_um: float) -> float | None:
+    """Cellpose's diameter (px): the parameter; else, for a model not trained here, the
+    cell size in µm at this field's pixel size; else None (the training masks' mean)."""
+    if params.inference.diameter is not None:
+        return params.inference.diameter
+    if params.cell_diameter_um is not None and not trained_here:
+        return params.cell_diameter_um / pixel_size_um
+    return None
+
+
+def _segment_one(
+    image: np.ndarray, segmenter: dict[str, Any], model_key: str, diameter: float | None, params: SegmentationParams
+) -> np.ndarray:
+    if segmenter.get("method") == "classical":
+        return segmentation.segment_classical(image, **params.classical.model_dump())
+    model = segmentation.cached_model(model_key, segmenter)
+    return segmentation.segment(model, image, **{**params.inference.model_dump(), "diameter": diameter})
+
+
 def segment_fields(
-    preprocessed_images: Partitions, cellpose_model: dict[str, Any], params: SegmentationParams, compute: ComputeParams
+    preprocessed_images: Partitions,
+    cellpose_model: dict[str, Any],
+    segmentation_method: dict[str, Any],
+    field_table: pd.DataFrame,
+    params: SegmentationParams,
+    compute: ComputeParams,
 ) -> dict[str, Any]:
-    """Lazy partitions of label masks predicted by Cellpose, post-filtered.
+    """Lazy partitions of label masks predicted by Cellpose (or the classical
+    segmentation, as ``segmentation_method`` says), post-filtered.
 
     Each field is segmented while it is saved, in parallel as ``compute`` says, so
     only a few fields are in memory at a time; each worker process builds the model
     once. A field with no cell gives an empty mask and a warning.
     """
     model_key = uuid.uuid4().hex  # this node call's model, in every worker's cache
+    pixel_sizes = field_table.set_index("field")["pixel_size_um"]
+    trained_here = bool(segmentation_method.get("trains_cellpose"))
 
     def segment(field: str) -> np.ndarray:
-        model = segmentation.cached_model(model_key, cellpose_model)
-        predicted = segmentation.segment(model, preprocessed_images[field](), **params.inference.model_dump())
+        diameter = _diameter_px(params, trained_here, float(pixel_sizes[field]))
+        predicted = _segment_one(np.asarray(preprocessed_images[field]()), cellpose_model, model_key, diameter, params)
         labels = segmentation.filter_labels(predicted, **params.post_filters.model_dump())
         if labels.max() == 0:
             logger.warning("No cell found in field '%s': its mask is empty.", field)
@@ -137,6 +209,7 @@ def evaluate_segmentation(
     predicted_masks: Partitions,
     rotated_masks: Partitions,
     split: pd.DataFrame,
+    segmentation_method: dict[str, Any],
     params: SegmentationParams,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Average precision at the IoU thresholds and the aggregated Jaccard index on the
@@ -156,7 +229,10 @@ def evaluate_segmentation(
         )
         for field in fields
     ]
-    predicted = {"cellpose": [np.asarray(predicted_masks[field]()) for field in fields], "classical": classical}
+    # The chosen method's masks, and the classical baseline beside Cellpose.
+    predicted = {"classical": classical}
+    if segmentation_method["method"] != "classical":
+        predicted = {segmentation_method["method"]: [np.asarray(predicted_masks[field]()) for field in fields], **predicted}
     rows = [
         row for method, masks in predicted.items()
         for row in segmentation.quality_rows(method, fields, truth, masks, params.quality_thresholds)

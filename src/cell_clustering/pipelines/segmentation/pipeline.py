@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from cell_clustering.pipelines.segmentation.nodes import (
+    choose_segmentation_method,
     evaluate_segmentation,
     plot_segmentation,
     segment_fields,
@@ -21,20 +22,32 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="split_annotated_fields",
             ),
             Node(
+                choose_segmentation_method,
+                inputs=["segmentation_split", "params:segmentation"],
+                outputs="segmentation_method",
+                name="choose_segmentation_method",
+            ),
+            Node(
                 train_cellpose,
-                inputs=["preprocessed_images", "rotated_masks", "segmentation_split", "params:segmentation"],
+                inputs=["preprocessed_images", "rotated_masks", "segmentation_split", "segmentation_method", "params:segmentation"],
                 outputs=["cellpose_model", "cellpose_training_history"],
                 name="train_cellpose",
             ),
             Node(
                 segment_fields,
-                inputs=["preprocessed_images", "cellpose_model", "params:segmentation", "params:compute"],
+                inputs=[
+                    "preprocessed_images", "cellpose_model", "segmentation_method", "field_table",
+                    "params:segmentation", "params:compute",
+                ],
                 outputs="predicted_masks",
                 name="segment_fields",
             ),
             Node(
                 evaluate_segmentation,
-                inputs=["preprocessed_images", "predicted_masks", "rotated_masks", "segmentation_split", "params:segmentation"],
+                inputs=[
+                    "preprocessed_images", "predicted_masks", "rotated_masks", "segmentation_split",
+                    "segmentation_method", "params:segmentation",
+                ],
                 outputs=["segmentation_quality", "segmentation_quality_mlflow"],
                 name="evaluate_segmentation",
             ),
