@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import io
 import re
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
+from xml.etree import ElementTree
 
 import numpy as np
 import tifffile
@@ -54,6 +54,9 @@ class RawField:
         Channel names from the metadata, empty when the file names none.
     source : str
         The file's name, for messages.
+    path : str
+        Where the file is (for files that point back to it, such as Cellpose GUI
+        annotations); empty for an array that came from no file.
     """
 
     pixels: np.ndarray
@@ -61,6 +64,7 @@ class RawField:
     pixel_size_um: float | None = None
     channel_names: tuple[str, ...] = field(default_factory=tuple)
     source: str = ""
+    path: str = ""
 
     @property
     def n_channels(self) -> int:

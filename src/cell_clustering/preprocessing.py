@@ -187,6 +187,75 @@ def rotate_labels(
     return crop_valid_area(rotated, angle_deg) if crop_to_valid else rotated
 
 
+def labels_to_raw_frame(
+    labels: np.ndarray, angle_deg: float, raw_shape: tuple[int, int], *, crop_to_valid: bool = False
+) -> np.ndarray:
+    """Map a label mask of a rotated field back onto the raw field (the inverse of
+    :func:`rotate_labels` for a field of ``raw_shape`` rotated by ``angle_deg``).
+
+    A crop to the valid area is undone by centring the mask in a field of
+    ``raw_shape`` (as :func:`crop_valid_area` centred it), then the field is turned by
+    ``+angle_deg`` with nearest-neighbour sampling: labels stay intact, pixels that
+    fall outside the rotated field are background.
+
+    Parameters
+    ----------
+    labels : (rows', cols') integer ndarray
+    angle_deg : float
+        The rotation that was applied (the groove angle, or 0).
+    raw_shape : (rows, cols)
+
+    Returns
+    -------
+    (rows, cols) ndarray of the labels' dtype
+    """
+    labels = np.asarray(labels)
+    rows, cols = raw_shape
+    if crop_to_valid:
+        full = np.zeros((rows, cols), labels.dtype)
+        top, left = (rows - labels.shape[0]) // 2, (cols - labels.shape[1]) // 2
+        full[top : top + labels.shape[0], left : left + labels.shape[1]] = labels
+        labels = full
+    if labels.shape != (rows, cols):
+        raise ValueError(f"A mask of shape {labels.shape} cannot come from a field of shape {raw_shape}.")
+    if angle_deg == 0:
+        return labels.copy()
+    back = transform.rotate(labels, angle_deg, order=0, mode="constant", cval=0, preserve_range=True)
+    return np.rint(back).astype(labels.dtype)
+
+
+def rotated_to_raw_coordinates(
+    rows: np.ndarray, cols: np.ndarray, angle_deg: float, raw_shape: tuple[int, int], rotated_shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column coordinates of points of a rotated field, in its raw field.
+
+    The exact transform :func:`rotate_image` applied (``skimage.transform.rotate`` by
+    ``-angle_deg`` about the centre, after which a crop to the valid area is centred).
+
+    Parameters
+    ----------
+    rows, cols : (N,) ndarray
+        Coordinates in the rotated (possibly cropped) field.
+    angle_deg : float
+        The rotation that was applied.
+    raw_shape, rotated_shape : (rows, cols)
+
+    Returns
+    -------
+    raw_rows, raw_cols : (N,) ndarray
+    """
+    top, left = (raw_shape[0] - rotated_shape[0]) // 2, (raw_shape[1] - rotated_shape[1]) // 2
+    centre = np.array((raw_shape[1], raw_shape[0])) / 2.0 - 0.5
+    # skimage's rotate maps output to input coordinates with this transform.
+    to_raw = (
+        transform.SimilarityTransform(translation=-centre)
+        + transform.SimilarityTransform(rotation=np.deg2rad(-angle_deg))
+        + transform.SimilarityTransform(translation=centre)
+    )
+    xy = to_raw(np.column_stack([np.asarray(cols, float) + left, np.asarray(rows, float) + top]))
+    return xy[:, 1], xy[:, 0]
+
+
 def crop_valid_area(image: np.ndarray, angle_deg: float) -> np.ndarray:
     """Largest centred axis-aligned rectangle inside a field rotated by ``angle_deg``."""
     rows, cols = image.shape[:2]

@@ -10,6 +10,8 @@ reason, so the field table lists it as skipped instead of it vanishing.
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
@@ -18,7 +20,7 @@ from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 import tifffile
-from kedro.io.core import DatasetError
+from kedro.io.core import DatasetError, get_filepath_str
 
 from cell_clustering import microscopy
 from cell_clustering.datasets._file_dataset import BinaryFileDataset
@@ -43,7 +45,8 @@ class MicroscopyFileDataset(BinaryFileDataset[microscopy.RawField]):
 
     def _read(self, stream: BinaryIO) -> microscopy.RawField:
         path = PurePosixPath(self._filepath)
-        return microscopy.read_field(stream, path.suffix, source=self._source or str(path))
+        raw = microscopy.read_field(stream, path.suffix, source=self._source or str(path))
+        return dataclasses.replace(raw, path=get_filepath_str(self._get_load_path(), self._protocol))
 
     def _write(self, data: np.ndarray, stream: BinaryIO) -> None:
         if not isinstance(data, np.ndarray) or data.size == 0:
@@ -68,8 +71,15 @@ class MicroscopyFolderDataset(DemoFolderDataset):
     """Every file under ``path`` as a field; see the module docstring.
 
     Parameters are ``DemoFolderDataset``'s (the demo writes its fields here as
-    ``filename_suffix`` files); hidden files (``.name``) are not fields.
+    ``filename_suffix`` files), and ``file_pattern``: a shell-style pattern on each
+    file's path inside the folder (``*`` also crosses sub-folders, case-sensitive);
+    a file that does not match is listed as skipped. Hidden files (``.name``) and the
+    files Cellpose writes beside images (``_seg.npy``, ``_masks``) are not fields.
     """
+
+    def __init__(self, *, file_pattern: str = "*", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._file_pattern = file_pattern
 
     def _field_files(self) -> dict[str, list[str]]:
         root = PurePosixPath(self._normalized_path)
@@ -86,6 +96,8 @@ class MicroscopyFolderDataset(DemoFolderDataset):
         if len(paths) > 1:
             return partial(_refuse, f"field '{key}' has {len(paths)} files ({', '.join(names)}): keep one per field.")
         suffix = PurePosixPath(paths[0]).suffix
+        if not fnmatch.fnmatchcase(f"{key}{suffix}", self._file_pattern):
+            return partial(_refuse, f"'{key}{suffix}' does not match the file pattern '{self._file_pattern}'.")
         if suffix.lower() not in microscopy.IMAGE_SUFFIXES:
             return partial(
                 _refuse,

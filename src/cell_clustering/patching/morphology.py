@@ -55,6 +55,24 @@ def morphology_table(image: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
     return table
 
 
+# Lengths (px) that also get a column in µm; the area gets one in µm².
+LENGTH_COLUMNS = ("perimeter", "major_axis_length", "minor_axis_length")
+
+
+def with_physical_units(table: pd.DataFrame, pixel_size_um: float) -> pd.DataFrame:
+    """``table`` with ``pixel_size_um``, ``area_um2`` and ``<length>_um`` columns.
+
+    The pixel columns stay (filters and patches work in pixels of the field); the µm
+    columns compare fields imaged at different pixel sizes.
+    """
+    table = table.copy()
+    table["pixel_size_um"] = pixel_size_um
+    table["area_um2"] = table["area"] * pixel_size_um**2
+    for column in LENGTH_COLUMNS:
+        table[f"{column}_um"] = table[column] * pixel_size_um
+    return table
+
+
 def filter_reason(row: pd.Series, filters: PatchFilterParams) -> str:
     """The first filter that removes the cell of ``row``, or ``KEPT``."""
     if filters.drop_border and row["touches_border"]:

@@ -8,7 +8,12 @@ from scipy import ndimage as ndi
 from skimage import transform
 
 from cell_clustering.parameters.patching import PatchingParams
-from cell_clustering.patching.morphology import KEPT, filter_reason, morphology_table
+from cell_clustering.patching.morphology import (
+    KEPT,
+    filter_reason,
+    morphology_table,
+    with_physical_units,
+)
 
 
 def _cell_only(image: np.ndarray, labels: np.ndarray, label: int, dilation: int) -> np.ndarray:
@@ -134,7 +139,7 @@ def patch_field(
         raise ValueError(f"image shape {image.shape} differs from mask shape {labels.shape}")
     if labels.max() == 0:
         return None, []
-    table = morphology_table(image, labels)
+    table = with_physical_units(morphology_table(image, labels), pixel_size_um)
     table["filtered_by"] = table.apply(filter_reason, axis=1, filters=params.filters)
     table["cropped_by_window"] = False
     patches = []

@@ -154,9 +154,13 @@ def test_single_condition_skips_statistics_with_a_note_and_report_says_so():
     assert "enrichment_p_value" not in table
     _, png = plot_cluster_samples(np.zeros((10, 1, 8, 8), np.float32), assignments, params)
     metrics_table = pd.DataFrame({"representation": ["latents"], "head": ["gmm"], "k": [2], "silhouette": [0.5]})
-    page = build_report(metrics_table, {"probe_shape_accuracy": {}}, table, test, params, **dict.fromkeys(FIGURE_TITLES, png))
+    fields = pd.DataFrame({"field": ["control/a", "control/notes"], "condition": "control", "status": ["ok", "skipped: 'notes.txt' is not an image file"],
+                           "pixel_size_um": 0.65, "rotation_deg": 0.0})
+    method = {"method": "cellpose", "reason": "3 annotated field(s) to train Cellpose on"}
+    page = build_report(metrics_table, {"probe_shape_accuracy": {}}, table, test, fields, method, params, **dict.fromkeys(FIGURE_TITLES, png))
     assert "only one condition" in page
-    assert page.count("<img ") == 5 and page.count("<table") == 2
+    assert "notes.txt" in page and "Segmented with cellpose" in page
+    assert page.count("<img ") == 5 and page.count("<table") == 4
     assert "NMI not computed" in page
 
 

@@ -26,6 +26,8 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     outputs = run_slice(create_pipeline(), {
         "latents": latents.astype(np.float32), "patch_metadata": metadata, "patch_truth": patch_truth,
         "patches": patches, "params:evaluation": params,
+        "field_table": pd.DataFrame({"field": ["f"], "condition": ["control"], "status": ["ok"], "pixel_size_um": [0.65], "rotation_deg": [3.0]}),
+        "segmentation_method": {"method": "classical", "reason": "no annotated field"},
     })
     metrics = outputs["clustering_metrics"].set_index(["representation", "head", "k"])
     assert set(metrics.index.get_level_values("representation")) == {"latents", "morphology", "pixels_pca"}
@@ -37,3 +39,4 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     assert outputs["composition_test"]["p_value"] < 1e-6
     report = outputs["evaluation_report"]
     assert report.count("<img ") == 5 and "NMI(cluster, condition) = 1.000" in report
+    assert "Segmented with classical: no annotated field" in report and "Input: 1 fields read, 0 skipped" in report

@@ -17,11 +17,11 @@ from cell_clustering.parameters.segmentation import CellposeTrainingParams
 from cell_clustering.pipelines.preprocessing.nodes import _annotation_loaders
 from cell_clustering.pipelines.segmentation.nodes import (
     CLASSICAL_SEGMENTER,
+    _diameter_px,
     choose_segmentation_method,
     evaluate_segmentation,
     segment_fields,
     split_fields,
-    _diameter_px,
     train_cellpose,
 )
 from tests.parameters import block

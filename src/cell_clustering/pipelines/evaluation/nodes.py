@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cell_clustering import evaluation, reporting
+from cell_clustering import evaluation, plate_map, reporting
 from cell_clustering.parameters import EvaluationParams
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,9 @@ def compare_representations(
 
 def cluster_cells(representations: dict[str, np.ndarray], patch_metadata: pd.DataFrame, params: EvaluationParams) -> pd.DataFrame:
     """The reported clustering (``params.report``) for every k: the clustering table."""
-    return evaluation.report_assignments(representations, patch_metadata, params, evaluation.ID_COLUMNS)
+    extra = [c for c in ("raw_centroid_row", "raw_centroid_col") if c in patch_metadata]
+    id_columns = [*evaluation.ID_COLUMNS, *extra, *plate_map.metadata_columns(patch_metadata)]
+    return evaluation.report_assignments(representations, patch_metadata, params, id_columns)
 
 
 def _report_clusters(assignments: pd.DataFrame, params: EvaluationParams) -> np.ndarray:
@@ -176,11 +178,31 @@ def _summary(metrics_table: pd.DataFrame, diagnostics: dict[str, Any], params: E
     return text
 
 
+def _input_sections(field_table: pd.DataFrame, segmentation_method: dict[str, Any]) -> list[reporting.Section]:
+    """What was read (fields per condition, files skipped and why) and how it was segmented."""
+    usable = field_table["status"] == "ok"
+    per_condition = field_table[usable].groupby("condition").agg(
+        fields=("field", "size"), pixel_size_um=("pixel_size_um", "median"), rotated=("rotation_deg", lambda a: int((a != 0).sum()))
+    ).reset_index()
+    skipped = field_table.loc[~usable, ["field", "status"]]
+    sections = [reporting.table_section(
+        f"Input: {int(usable.sum())} fields read, {len(skipped)} skipped", per_condition,
+        note="Fields whose groove angle was not found with confidence are not rotated.",
+    )]
+    if len(skipped):
+        sections.append(reporting.table_section("Files skipped, and why", skipped))
+    method = segmentation_method.get("method", "unknown")
+    sections.append(reporting.text_section("Segmentation", f"Segmented with {method}: {segmentation_method.get('reason', '')}."))
+    return sections
+
+
 def build_report(
     metrics_table: pd.DataFrame,
     diagnostics: dict[str, Any],
     composition_table: pd.DataFrame,
     composition_test: dict[str, Any],
+    field_table: pd.DataFrame,
+    segmentation_method: dict[str, Any],
     params: EvaluationParams,
     **figures: str,
 ) -> str:
@@ -192,6 +214,7 @@ def build_report(
     )
     sections = [
         reporting.text_section("Summary", _summary(metrics_table, diagnostics, params)),
+        *_input_sections(field_table, segmentation_method),
         reporting.table_section("Every representation through every head (mean over seeds)", metrics_table),
         *([reporting.table_section("How much of the planted shape each representation carries", probes)] if len(probes) else []),
         reporting.table_section(

@@ -63,6 +63,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "diagnostics": "representation_diagnostics",
                     "composition_table": "cluster_composition",
                     "composition_test": "composition_test",
+                    "field_table": "field_table",
+                    "segmentation_method": "segmentation_method",
                     "params": "params:evaluation",
                     **{name: f"{name}_png" for name in FIGURES},
                 },

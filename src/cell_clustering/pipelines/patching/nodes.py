@@ -12,6 +12,7 @@ import pandas as pd
 
 from cell_clustering import patching, reporting
 from cell_clustering import plate_map as plates
+from cell_clustering import preprocessing as steps
 from cell_clustering.fields import Partitions, require_partitions
 from cell_clustering.parallel import ordered_map
 from cell_clustering.parameters import ComputeParams, PatchingParams
@@ -31,7 +32,8 @@ def _patch_field(
     """The morphology table (None for an empty mask) and the kept patches of one field.
 
     ``field_row`` holds the field's ``condition``, ``pixel_size_um`` and plate-map
-    ``Metadata_*`` values, which every cell of the field carries.
+    ``Metadata_*`` values, which every cell of the field carries, and its raw shape
+    and rotation, which give each centroid in the raw field (``raw_centroid_*``).
     """
     labels = np.asarray(load_labels())
     image = np.asarray(load_image(), dtype=np.float32)
@@ -41,6 +43,10 @@ def _patch_field(
     if table is not None:
         table.insert(0, "condition", field_row.get("condition", "unknown"))
         table.insert(0, "field", field)
+        raw_shape = (int(field_row.get("rows", image.shape[0])), int(field_row.get("cols", image.shape[1])))
+        table["raw_centroid_row"], table["raw_centroid_col"] = steps.rotated_to_raw_coordinates(
+            table["centroid_row"], table["centroid_col"], float(field_row.get("rotation_deg", 0.0)), raw_shape, image.shape
+        )
         for column, value in field_row.items():
             if column.startswith(plates.METADATA_PREFIX):
                 table[column] = value
@@ -48,7 +54,7 @@ def _patch_field(
 
 
 def _field_rows(field_table: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    columns = ["condition", "pixel_size_um", *plates.metadata_columns(field_table)]
+    columns = ["condition", "pixel_size_um", "rotation_deg", "rows", "cols", *plates.metadata_columns(field_table)]
     return field_table.set_index("field")[[c for c in columns if c in field_table]].to_dict("index")
 
 

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 FIELD_TABLE_COLUMNS = [
     "field", "condition", "status", "file", "axes", "channel", "channel_names", "rows", "cols",
     "pixel_size_um", "pixel_size_from", "angle_deg", "angle_confidence",
-    "n_edge_pixels", "low_confidence", "foreground_fraction", "density_bin",
+    "n_edge_pixels", "low_confidence", "rotation_deg", "foreground_fraction", "density_bin",
     "clahe_clip_limit", "clahe_kernel_size", "tv_weight",
 ]
 
@@ -104,6 +104,9 @@ def _measure_field(field: str, load: Any, params: PreprocessingParams) -> dict[s
         angle_confidence=round(groove.confidence, 4),
         n_edge_pixels=groove.n_edge_pixels,
         low_confidence=groove.confidence < params.angle.min_confidence,
+        # A groove angle found without confidence is not applied: a wrong rotation would
+        # turn every cell by it.
+        rotation_deg=round(groove.angle_deg, 4) if groove.confidence >= params.angle.min_confidence else 0.0,
         foreground_fraction=round(fraction, 5),
         density_bin=density_bin.name,
         clahe_clip_limit=density_bin.clahe_clip_limit,
@@ -132,9 +135,11 @@ def measure_fields(raw_images: Partitions, params: PreprocessingParams, compute:
         # Warn here, in the Kedro process, whichever backend measured the field.
         if record["status"].startswith("skipped"):
             logger.warning("Skipping field '%s': %s", field, record["status"].removeprefix("skipped: "))
-        elif record["n_edge_pixels"] == 0:
+        elif record["low_confidence"]:
             logger.warning(
-                "No groove line found in field '%s'; using the fallback angle %.1f°.", field, record["angle_deg"]
+                "No groove angle found with confidence in field '%s' (confidence %.2f < "
+                "preprocessing.angle.min_confidence %.2f): the field is not rotated.",
+                field, record["angle_confidence"], params.angle.min_confidence,
             )
         rows.append(record)
     table = pd.DataFrame(rows, columns=FIELD_TABLE_COLUMNS)
@@ -181,7 +186,7 @@ def preprocess_image(image: np.ndarray, field: pd.Series, params: PreprocessingP
     image = _plane(image, field["field"], params)
     if params.rotation.enabled:
         image = steps.rotate_image(
-            image, field["angle_deg"], border_mode=params.rotation.border_mode, crop_to_valid=params.rotation.crop_to_valid
+            image, field["rotation_deg"], border_mode=params.rotation.border_mode, crop_to_valid=params.rotation.crop_to_valid
         )
     if params.clahe.enabled:
         image = steps.apply_clahe(
@@ -252,7 +257,7 @@ def rotate_masks(
         return steps.rotate_labels(labels, angle, crop_to_valid=params.rotation.crop_to_valid)
 
     return lazy_partitions(
-        {field: partial(rotate, field, usable.at[field, "angle_deg"]) for field in sorted(set(raw_masks) & set(usable.index))},
+        {field: partial(rotate, field, usable.at[field, "rotation_deg"]) for field in sorted(set(raw_masks) & set(usable.index))},
         compute,
     )
 

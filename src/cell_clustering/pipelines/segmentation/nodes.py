@@ -10,10 +10,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cell_clustering import reporting, segmentation
+from cell_clustering import microscopy, reporting, segmentation
+from cell_clustering import preprocessing as steps
 from cell_clustering.fields import Partitions, require_partitions
 from cell_clustering.parallel import lazy_partitions
-from cell_clustering.parameters import ComputeParams, SegmentationParams
+from cell_clustering.parameters import (
+    ComputeParams,
+    PreprocessingParams,
+    SegmentationParams,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -277,3 +282,37 @@ def plot_segmentation(
             axis.set_axis_off()
     figure.tight_layout()
     return figure
+
+
+def map_masks_to_raw_frame(
+    predicted_masks: Partitions, field_table: pd.DataFrame, preprocessing: PreprocessingParams, compute: ComputeParams
+) -> dict[str, Any]:
+    """Lazy partitions of the predicted masks in the raw fields' frame (rotation, and a
+    crop to the valid area, undone), to lay over the raw images or correct them.
+
+    Returns
+    -------
+    dict of field → (rows, cols) labels, the raw field's shape
+    """
+    fields = field_table.set_index("field")
+
+    def to_raw(field: str) -> np.ndarray:
+        row = fields.loc[field]
+        return steps.labels_to_raw_frame(
+            np.asarray(predicted_masks[field]()), float(row["rotation_deg"]), (int(row["rows"]), int(row["cols"])),
+            crop_to_valid=preprocessing.rotation.enabled and preprocessing.rotation.crop_to_valid,
+        )
+
+    return lazy_partitions({field: partial(to_raw, field) for field in require_partitions(predicted_masks)}, compute)
+
+
+def write_cellpose_gui_files(raw_images: Partitions, raw_frame_masks: Partitions) -> dict[str, Any]:
+    """Lazy partitions of Cellpose GUI annotations (``<field>_seg.npy``): the raw-frame
+    masks and the raw file's path, so that the GUI opens each field with its masks,
+    ready to correct and to train on."""
+
+    def gui_file(field: str) -> dict[str, Any]:
+        raw = microscopy.as_raw_field(raw_images[field](), field)
+        return {"masks": np.asarray(raw_frame_masks[field]()), "filename": raw.path or raw.source}
+
+    return {field: partial(gui_file, field) for field in sorted(raw_frame_masks)}

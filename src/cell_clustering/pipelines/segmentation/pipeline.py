@@ -5,10 +5,12 @@ from kedro.pipeline import Node, Pipeline
 from cell_clustering.pipelines.segmentation.nodes import (
     choose_segmentation_method,
     evaluate_segmentation,
+    map_masks_to_raw_frame,
     plot_segmentation,
     segment_fields,
     split_fields,
     train_cellpose,
+    write_cellpose_gui_files,
 )
 
 
@@ -41,6 +43,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="predicted_masks",
                 name="segment_fields",
+            ),
+            Node(
+                map_masks_to_raw_frame,
+                inputs=["predicted_masks", "field_table", "params:preprocessing", "params:compute"],
+                outputs="raw_frame_masks",
+                name="map_masks_to_raw_frame",
+            ),
+            Node(
+                write_cellpose_gui_files,
+                inputs=["raw_images", "raw_frame_masks"],
+                outputs="cellpose_gui_masks",
+                name="write_cellpose_gui_files",
             ),
             Node(
                 evaluate_segmentation,
