@@ -6,6 +6,8 @@ shut down by the test."""
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import os
 import subprocess
 import sys
@@ -20,7 +22,8 @@ from kedro.framework.session import KedroSession
 from mlflow.tracking import MlflowClient
 
 from cell_clustering.datasets import OptionalPartitionedDataset
-from cell_clustering.parallel import FieldFailed, ordered_map
+from cell_clustering.parallel import SEQUENTIAL, FieldFailed, ordered_map
+from cell_clustering.parallel.progress import FieldProgress
 from cell_clustering.parameters import ComputeParams
 from cell_clustering.pipelines.patching.nodes import extract_patches
 from cell_clustering.pipelines.preprocessing.nodes import (
@@ -86,7 +89,7 @@ def test_per_field_nodes_give_identical_bytes_with_every_backend(demo_run, local
             )
             saved = OptionalPartitionedDataset(path=str(tmp_path / name / "pre"), dataset=TIFF, filename_suffix=".tif").load()
             masks = _save_and_digest(
-                segment_fields(saved, cellpose_model, params["segmentation"], compute), tmp_path / name / "masks"
+                segment_fields(saved, cellpose_model, {"method": "cellpose", "trains_cellpose": True}, table, params["segmentation"], compute), tmp_path / name / "masks"
             )
             saved_masks = OptionalPartitionedDataset(path=str(tmp_path / name / "masks"), dataset=TIFF, filename_suffix=".tif").load()
             patches, metadata, cells = extract_patches(saved, saved_masks, table, params["patching"], compute)
@@ -141,3 +144,24 @@ def _runs(project: Path) -> list:
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("cell_clustering")
     return client.search_runs([experiment.experiment_id])
+
+
+def test_progress_is_a_few_log_lines_when_the_output_is_not_a_terminal(caplog):
+    tasks = {f"c/f{i:03d}": (lambda i=i: i) for i in range(100)}
+    with caplog.at_level(logging.INFO, logger="cell_clustering.parallel.progress"):
+        results = dict(ordered_map(tasks, SEQUENTIAL, "Segmenting fields"))
+    assert len(results) == 100
+    lines = [r.getMessage() for r in caplog.records if r.name == "cell_clustering.parallel.progress"]
+    assert lines == [f"Segmenting fields: {n}/100 fields." for n in (25, 50, 75, 100)]
+
+
+def test_progress_draws_a_bar_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    progress = FieldProgress(3, "Cutting patches", stream=screen)
+    for _ in range(3):
+        progress.tick()
+    assert "\r" in screen.getvalue() and "Cutting patches" in screen.getvalue() and "3/3" in screen.getvalue()

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from joblib import Parallel, delayed, parallel_config
 
 from cell_clustering import parallel
+from cell_clustering.parallel.progress import FieldProgress
 from cell_clustering.parameters import ComputeParams
 
 logger = logging.getLogger(__name__)
@@ -46,8 +47,11 @@ def _named(key: str, function: Callable[[], T]) -> T:
         raise FieldFailed(f"Field '{key}' failed: {type(error).__name__}: {error}") from error
 
 
-def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: ComputeParams | None) -> Iterator[tuple[str, T]]:
-    """Run every zero-argument task and yield ``(key, result)`` in sorted key order.
+def ordered_map(
+    tasks: Mapping[str, Callable[[], T]], compute: ComputeParams | None, description: str = "Fields"
+) -> Iterator[tuple[str, T]]:
+    """Run every zero-argument task and yield ``(key, result)`` in sorted key order,
+    showing progress (:class:`~cell_clustering.parallel.progress.FieldProgress`).
 
     Parameters
     ----------
@@ -56,6 +60,8 @@ def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: ComputeParams | N
         backends (closures over lazy partition loaders are).
     compute : ComputeParams, optional
         ``backend``, ``n_workers``, ``scheduler_address``; None runs sequentially.
+    description : str
+        What the loop does, for the progress bar or log lines.
 
     Yields
     ------
@@ -67,7 +73,13 @@ def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: ComputeParams | N
     FieldFailed
         From the first failing field in key order, naming it.
     """
-    config = compute or SEQUENTIAL
+    progress = FieldProgress(len(tasks), description)
+    for key, result in _ordered_results(tasks, compute or SEQUENTIAL):
+        progress.tick()
+        yield key, result
+
+
+def _ordered_results(tasks: Mapping[str, Callable[[], T]], config: ComputeParams) -> Iterator[tuple[str, T]]:
     keys = sorted(tasks)
     # Under the DaskRunner the node itself is a task on the cluster: submitting from
     # it could wait on its own worker's slots, so its fields run in turn.
@@ -93,8 +105,8 @@ def ordered_map(tasks: Mapping[str, Callable[[], T]], compute: ComputeParams | N
 class _LazyOrderedResults:
     """Shares one :func:`ordered_map` among lazy partitions that are saved in key order."""
 
-    def __init__(self, tasks: Mapping[str, Callable[[], Any]], compute: Any) -> None:
-        self._tasks, self._compute = tasks, compute
+    def __init__(self, tasks: Mapping[str, Callable[[], Any]], compute: Any, description: str) -> None:
+        self._tasks, self._compute, self._description = tasks, compute, description
         self._stream: Iterator[tuple[str, Any]] | None = None
         self._waiting: dict[str, Any] = {}
 
@@ -102,7 +114,7 @@ class _LazyOrderedResults:
         if key in self._waiting:
             return self._waiting.pop(key)
         if self._stream is None:
-            self._stream = ordered_map(self._tasks, self._compute)
+            self._stream = ordered_map(self._tasks, self._compute, self._description)
         for produced, value in self._stream:
             if produced == key:
                 return value
@@ -110,7 +122,15 @@ class _LazyOrderedResults:
         raise KeyError(f"No result for field '{key}'.")
 
 
-def lazy_partitions(tasks: Mapping[str, Callable[[], T]], compute: ComputeParams | None) -> dict[str, Callable[[], T]]:
+def _ticking(key: str, task: Callable[[], T], progress: FieldProgress) -> T:
+    result = _named(key, task)
+    progress.tick()
+    return result
+
+
+def lazy_partitions(
+    tasks: Mapping[str, Callable[[], T]], compute: ComputeParams | None, description: str = "Fields"
+) -> dict[str, Callable[[], T]]:
     """Lazy partitions for a PartitionedDataset: the same keys, each returning its
     result. With ``sequential`` each task simply runs when its partition is saved;
     otherwise the first save starts :func:`ordered_map` over all of them and the
@@ -118,8 +138,9 @@ def lazy_partitions(tasks: Mapping[str, Callable[[], T]], compute: ComputeParams
     next results as they come."""
     config = compute or SEQUENTIAL
     if config.backend == "sequential":
-        return {key: partial(_named, key, task) for key, task in tasks.items()}
-    shared = _LazyOrderedResults(tasks, config)
+        progress = FieldProgress(len(tasks), description)
+        return {key: partial(_ticking, key, task, progress) for key, task in tasks.items()}
+    shared = _LazyOrderedResults(tasks, config, description)
     return {key: _Pull(shared, key) for key in tasks}
 
 

@@ -95,7 +95,7 @@ def extract_patches(
     patches: list[np.ndarray] = []
     tables: list[pd.DataFrame] = []
     empty_fields: list[str] = []
-    for field, (table, field_patches) in ordered_map(tasks, compute):
+    for field, (table, field_patches) in ordered_map(tasks, compute, "Cutting patches"):
         if table is None:
             empty_fields.append(field)
             continue

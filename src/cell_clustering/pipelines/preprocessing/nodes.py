@@ -131,7 +131,7 @@ def measure_fields(raw_images: Partitions, params: PreprocessingParams, compute:
     """
     tasks = {field: partial(_measure_field, field, raw_images[field], params) for field in require_partitions(raw_images)}
     rows = []
-    for field, record in ordered_map(tasks, compute):
+    for field, record in ordered_map(tasks, compute, "Measuring fields"):
         # Warn here, in the Kedro process, whichever backend measured the field.
         if record["status"].startswith("skipped"):
             logger.warning("Skipping field '%s': %s", field, record["status"].removeprefix("skipped: "))
@@ -217,7 +217,9 @@ def preprocess_fields(
     def preprocess(field: str, row: pd.Series) -> np.ndarray:
         return preprocess_image(raw_images[field](), row, params)
 
-    return lazy_partitions({field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}, compute)
+    return lazy_partitions(
+        {field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}, compute, "Preprocessing fields"
+    )
 
 
 def _annotation_loaders(raw_masks: Partitions, raw_annotations_seg: Partitions) -> dict[str, Any]:
@@ -259,6 +261,7 @@ def rotate_masks(
     return lazy_partitions(
         {field: partial(rotate, field, usable.at[field, "rotation_deg"]) for field in sorted(set(raw_masks) & set(usable.index))},
         compute,
+        "Rotating annotations",
     )
 
 

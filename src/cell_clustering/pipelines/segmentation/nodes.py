@@ -206,7 +206,7 @@ def segment_fields(
         return labels
 
     fields = require_partitions(preprocessed_images, NO_PREPROCESSED_MESSAGE)
-    return lazy_partitions({field: partial(segment, field) for field in fields}, compute)
+    return lazy_partitions({field: partial(segment, field) for field in fields}, compute, "Segmenting fields")
 
 
 def evaluate_segmentation(
@@ -303,7 +303,9 @@ def map_masks_to_raw_frame(
             crop_to_valid=preprocessing.rotation.enabled and preprocessing.rotation.crop_to_valid,
         )
 
-    return lazy_partitions({field: partial(to_raw, field) for field in require_partitions(predicted_masks)}, compute)
+    return lazy_partitions(
+        {field: partial(to_raw, field) for field in require_partitions(predicted_masks)}, compute, "Masks to the raw frame"
+    )
 
 
 def write_cellpose_gui_files(raw_images: Partitions, raw_frame_masks: Partitions) -> dict[str, Any]:
