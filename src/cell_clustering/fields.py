@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from cell_clustering.errors import ProjectFileNotFoundError, ProjectValueError
+
 logger = logging.getLogger(__name__)
 
 Partitions = Mapping[str, Callable[[], Any]]
@@ -20,7 +22,7 @@ NO_IMAGES_MESSAGE = (
 )
 
 
-class FieldError(ValueError):
+class FieldError(ProjectValueError):
     """A field that cannot be processed; the message names the field and the fix."""
 
 
@@ -32,7 +34,7 @@ def condition_of(field: str) -> str:
 def require_partitions(partitions: Partitions, message: str = NO_IMAGES_MESSAGE) -> list[str]:
     """Sorted partition keys; raises with ``message`` when there are none."""
     if not partitions:
-        raise FileNotFoundError(message)
+        raise ProjectFileNotFoundError(message)
     return sorted(partitions)
 
 

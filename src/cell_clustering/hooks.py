@@ -8,24 +8,21 @@ import importlib
 import time
 from typing import Any
 
-import click
 from kedro.framework.hooks import hook_impl
 from kedro.io.core import AbstractVersionedDataset
 from pydantic import BaseModel
 
 from cell_clustering import lineage, tracking
 from cell_clustering.datasets.atomic import AtomicVersionMixin
+from cell_clustering.errors import ProjectError
 from cell_clustering.parameters import ParameterError, check_parameters
 from cell_clustering.pipeline_registry import PROCESSING_PIPELINES
 
 
-class InvalidParameters(ParameterError, click.ClickException):
+class InvalidParameters(ProjectError, ParameterError):
     """A ``ParameterError`` that the ``kedro`` command shows as its message alone
     (``Error: Invalid parameters: ...``, exit code 1), without a traceback: the message
     already names every bad key, its value and what is allowed."""
-
-    def __init__(self, message: str) -> None:
-        click.ClickException.__init__(self, message)
 
 
 class ParameterCheckHook:

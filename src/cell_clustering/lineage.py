@@ -30,11 +30,12 @@ from kedro.io.core import (
 )
 
 from cell_clustering.datasets.atomic import lineage_path
+from cell_clustering.errors import ProjectValueError
 
 NODE_PREFIX = "node:"
 
 
-class LineageMismatch(ValueError):
+class LineageMismatch(ProjectValueError):
     """Inputs of one node made from different versions of the same dataset."""
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import signal
 import threading
@@ -20,20 +21,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import click
 from kedro.framework.session import KedroSession
 
-from cell_clustering import tracking
+from cell_clustering import log_filters, tracking
+from cell_clustering.errors import ProjectError
 
 LOCK_FILE = Path("data") / ".run.lock"
+logger = logging.getLogger(__name__)
 
 
-class RunInProgress(RuntimeError, click.ClickException):
+class RunInProgress(ProjectError, RuntimeError):
     """Another ``kedro run`` holds this project folder; the ``kedro`` command shows the
     message alone (``Error: ...``, exit code 1)."""
 
-    def __init__(self, message: str) -> None:
-        click.ClickException.__init__(self, message)
+#: Set to 1 to see the traceback of a user-fixable error too (it is always in info.log).
+TRACEBACK_VARIABLE = "CELL_CLUSTERING_TRACEBACK"
 
 
 @contextlib.contextmanager
@@ -88,10 +90,16 @@ class ProjectSession(KedroSession):
         description = f"pid {os.getpid()}, pipelines {pipelines}, started {time.strftime('%Y-%m-%d %H:%M:%S')}"
         with run_lock(Path(self._project_path) / LOCK_FILE, description), sigterm_as_interrupt():
             already_active = tracking.active_run_id()
+            log_filters.install_on_console()
             try:
                 return super().run(*args, **kwargs)
             except KeyboardInterrupt:
                 tracking.end_run("KILLED")
+                raise
+            except ProjectError as error:
+                logger.debug("The run stopped on an error the user can fix.", exc_info=True)
+                if os.environ.get(TRACEBACK_VARIABLE) == "1":
+                    raise RuntimeError(error.message) from error
                 raise
             finally:
                 # kedro-mlflow ends its run once but re-enters it for every node: pop

@@ -19,8 +19,13 @@ from cell_clustering.datasets.optional_csv_dataset import OptionalCSVDataset
 from cell_clustering.datasets.optional_partitioned_dataset import (
     OptionalPartitionedDataset,
 )
+from cell_clustering.errors import ProjectError
 
 MARKER = ".made-by-demo-data"
+
+
+class DemoFolderRefused(ProjectError, DatasetError):
+    """The demo would write into a folder holding files it did not make."""
 
 
 def claim(fs: Any, folder: str) -> None:
@@ -29,7 +34,7 @@ def claim(fs: Any, folder: str) -> None:
         entries = [PurePosixPath(path).name for path in fs.find(folder, withdirs=False)]
         foreign = [name for name in entries if name != MARKER]
         if foreign and MARKER not in entries:
-            raise DatasetError(
+            raise DemoFolderRefused(
                 f"The demo data would write into '{folder}', which holds files it did not make "
                 f"(e.g. '{foreign[0]}'). It never writes into a folder of yours: move your files elsewhere "
                 "and point the catalog at them (see the README's own-data section), or empty the folder."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cell_clustering.errors import ProjectValueError, closest
 from cell_clustering.evaluation.clustering import external_scores, internal_scores
 from cell_clustering.parameters.evaluation import EvaluationParams
 
@@ -31,16 +32,21 @@ def check_against_data(patch_metadata: pd.DataFrame, params: EvaluationParams) -
     valid in type, wrong for this data (a misspelt control line would silently give
     100 % mutant everywhere)."""
     if params.label_column and params.label_column not in patch_metadata:
-        raise ValueError(
+        guess = closest(params.label_column, patch_metadata.columns)
+        raise ProjectValueError(
             f"evaluation.label_column = {params.label_column!r} is not a column of the patch metadata; "
-            f"columns: {', '.join(patch_metadata.columns)}. Set it to one of them, or null to skip label scores."
+            f"columns: {', '.join(map(str, patch_metadata.columns))}. "
+            + (f"Did you mean {guess!r}? " if guess else "")
+            + "Set it to one of them, or null to skip label scores."
         )
-    conditions = sorted(patch_metadata["condition"].unique())
+    conditions = sorted(map(str, patch_metadata["condition"].unique()))
     if len(conditions) > 1 and params.control_condition not in conditions:
-        raise ValueError(
+        guess = closest(params.control_condition, conditions)
+        raise ProjectValueError(
             f"evaluation.control_condition = {params.control_condition!r} is not among the conditions of the "
-            f"data: {', '.join(conditions)}. Set it to the wild-type line, e.g. "
-            f"--params=\"evaluation.control_condition={conditions[0]}\"."
+            f"data: {', '.join(conditions)}. "
+            + (f"Did you mean {guess!r}? Run with --params=\"evaluation.control_condition={guess}\"."
+               if guess else "Set it to the wild-type line with --params=\"evaluation.control_condition=<condition>\".")
         )
 
 

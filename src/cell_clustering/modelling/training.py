@@ -18,13 +18,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from cell_clustering.errors import ProjectError
 from cell_clustering.modelling.augment import AugmentConfig, augment
 from cell_clustering.parameters.modelling import TrainingParams
 
 logger = logging.getLogger(__name__)
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(ProjectError, RuntimeError):
     """Training stopped by the divergence guard. ``best_state`` holds the weights of
     the best epoch so far (``None`` if no epoch finished), ``history`` the losses."""
 

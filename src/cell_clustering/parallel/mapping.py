@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from joblib import Parallel, delayed, parallel_config
 
 from cell_clustering import parallel
+from cell_clustering.errors import ProjectError
 from cell_clustering.parallel.progress import FieldProgress
 from cell_clustering.parameters import ComputeParams
 
@@ -39,10 +40,16 @@ class FieldFailed(ValueError):
     process boundaries intact."""
 
 
+class FieldFailedFixable(ProjectError, FieldFailed):
+    """A per-field failure the user can fix (bad data, a setting): shown as its message."""
+
+
 def _named(key: str, function: Callable[[], T]) -> T:
     """Run ``function``; any error becomes a picklable ``FieldFailed`` naming ``key``."""
     try:
         return function()
+    except ProjectError as error:
+        raise FieldFailedFixable(f"Field '{key}' failed: {error.message}") from error
     except Exception as error:
         raise FieldFailed(f"Field '{key}' failed: {type(error).__name__}: {error}") from error
 

@@ -22,7 +22,9 @@ import numpy as np
 import torch
 from cellpose import metrics, models
 from cellpose import train as cellpose_train
+from cellpose import version as CELLPOSE_VERSION
 
+from cell_clustering.errors import ProjectFileNotFoundError, ProjectValueError
 from cell_clustering.parameters.segmentation import CellposeTrainingParams
 
 logger = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ def resolve_model_source(source: str | None) -> ModelSource:
         return ModelSource("builtin", source)
     if Path(source).is_file():
         return ModelSource("path", str(Path(source).resolve()))
-    raise FileNotFoundError(
+    raise ProjectFileNotFoundError(
         f"segmentation.model_source '{source}' is neither an existing model file nor a "
         f"built-in Cellpose model ({', '.join(models.MODEL_NAMES[:4])}, ...). Fix the "
         "path, name a built-in model, or use 'none' to train a CPnet from scratch."
@@ -82,13 +84,19 @@ def _builtin_model(name: str, gpu: bool) -> models.CellposeModel:
         return models.CellposeModel(gpu=gpu, model_type=name)
     except (URLError, OSError) as error:
         folder = models.MODEL_DIR
-        raise FileNotFoundError(
+        raise ProjectFileNotFoundError(
             f"segmentation.model_source '{name}' is a built-in Cellpose model whose weights are not on "
-            f"this machine, and downloading them failed ({error}). Copy the file '{name}' from a machine "
-            f"with internet (cellpose keeps it in its models folder) into {folder} (the folder "
-            "CELLPOSE_LOCAL_MODELS_PATH names), or set model_source to the path of a model file, or to "
-            "'none' to train from your annotations."
+            f"this machine, and downloading them failed ({error}). Copy the file '{builtin_file_name(name)}' "
+            f"from a machine with internet (cellpose {CELLPOSE_VERSION} keeps it in ~/.cellpose/models/) into "
+            f"{folder} (the folder CELLPOSE_LOCAL_MODELS_PATH names), or set model_source to the path of a "
+            "model file, or to 'none' to train from your annotations."
         ) from error
+
+
+def builtin_file_name(name: str) -> str:
+    """The file cellpose 3.1 looks for in its models folder for a built-in model
+    (``models.model_path``: ``nucleitorch_0`` for ``nuclei``, ``cyto3`` for ``cyto3``)."""
+    return f"{name}torch_0" if name in ("cyto", "cyto2", "nuclei") else name
 
 
 def model_from_state_dict(state_dict: dict[str, Any]) -> models.CellposeModel:
@@ -132,7 +140,7 @@ def train(
     per-epoch train and validation losses (validation is computed by Cellpose on
     epochs 5, 0, 10, 20, ...; other entries are 0)."""
     if count_trainable(train_labels, config.min_train_masks) == 0:
-        raise ValueError(
+        raise ProjectValueError(
             f"Too few masks for training: no training field has at least "
             f"min_train_masks={config.min_train_masks} cells. Annotate more cells, add "
             "fields, or lower segmentation.training.min_train_masks."

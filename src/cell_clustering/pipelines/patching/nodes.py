@@ -13,6 +13,7 @@ import pandas as pd
 from cell_clustering import patching, reporting
 from cell_clustering import plate_map as plates
 from cell_clustering import preprocessing as steps
+from cell_clustering.errors import ProjectValueError
 from cell_clustering.fields import Partitions, require_partitions
 from cell_clustering.parallel import ordered_map
 from cell_clustering.parameters import ComputeParams, PatchingParams
@@ -58,11 +59,14 @@ def _field_rows(field_table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return field_table.set_index("field")[[c for c in columns if c in field_table]].to_dict("index")
 
 
-def _no_patch_error(cell_table: pd.DataFrame) -> ValueError:
+def _no_patch_error(cell_table: pd.DataFrame) -> ProjectValueError:
     if cell_table.empty:
-        return ValueError("No cell in any predicted mask: every field's mask is empty.")
+        return ProjectValueError(
+            "No cell in any predicted mask: every field's mask is empty. Check the segmentation figure "
+            "(data/08_reporting/segmentation_outlines.png) and segmentation.method / model_source."
+        )
     counts = cell_table["filtered_by"].value_counts().to_dict()
-    return ValueError(
+    return ProjectValueError(
         f"All {len(cell_table)} cells were removed by the patching filters {counts}; "
         "relax patching.filters in parameters_patching.yml."
     )

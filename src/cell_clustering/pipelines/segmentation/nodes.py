@@ -12,6 +12,7 @@ import pandas as pd
 
 from cell_clustering import microscopy, reporting, segmentation
 from cell_clustering import preprocessing as steps
+from cell_clustering.errors import ProjectValueError
 from cell_clustering.fields import Partitions, require_partitions
 from cell_clustering.parallel import lazy_partitions
 from cell_clustering.parameters import (
@@ -128,18 +129,18 @@ def train_cellpose(
     model = segmentation.build_model(source, seed=params.training.seed)
     if not params.train:
         if source.kind == "none":
-            raise ValueError(
+            raise ProjectValueError(
                 "segmentation.train is false and model_source is none: an untrained CPnet "
                 "finds no cell. Set train: true, or give a built-in name or a model file."
             )
         return model.net.state_dict(), {}
     train_fields = split.loc[split["role"] == "train", "field"].tolist()
     if not train_fields:
-        raise ValueError(
-            "No annotated field to train Cellpose on. Put instance masks in "
-            "data/01_raw/masks/<condition>/<field>.tif (or Cellpose GUI "
-            "<field>_seg.npy / <field>_masks.tif), or set segmentation.train: false "
-            "with a model_source."
+        raise ProjectValueError(
+            "No annotated field to train Cellpose on (segmentation.method is cellpose). Put instance "
+            "masks in the masks folder as <condition>/<field>.tif (or Cellpose GUI <field>_seg.npy / "
+            "<field>_masks.tif), set segmentation.method: auto to use the classical segmentation, or "
+            "set segmentation.train: false with a model_source."
         )
     validation_fields = split.loc[split["role"] == "validation", "field"].tolist()
     train_images, train_masks = _pairs(preprocessed_images, rotated_masks, train_fields)
@@ -151,12 +152,17 @@ def train_cellpose(
     state, train_losses, validation_losses = segmentation.train(
         model, train_images, train_masks, validation_images, validation_masks, params.training
     )
+    return state, _loss_history(train_losses, validation_losses)
+
+
+def _loss_history(train_losses: np.ndarray, validation_losses: np.ndarray) -> dict[str, Any]:
+    """MLflow histories of the per-epoch losses."""
     history = {"train_loss": [{"step": i, "value": float(v)} for i, v in enumerate(train_losses)]}
     # Cellpose evaluates the validation loss on a few epochs only; the rest are 0.
     evaluated = [{"step": i, "value": float(v)} for i, v in enumerate(validation_losses) if v > 0]
     if evaluated:
         history["validation_loss"] = evaluated
-    return state, history
+    return history
 
 
 def _diameter_px(params: SegmentationParams, trained_here: bool, pixel_size_um: float) -> float | None:

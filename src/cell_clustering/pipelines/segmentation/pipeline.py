@@ -14,6 +14,24 @@ from cell_clustering.pipelines.segmentation.nodes import (
 )
 
 
+def _raw_frame_nodes() -> list[Node]:
+    """The masks back in the raw images' frame, and as Cellpose GUI files."""
+    return [
+        Node(
+            map_masks_to_raw_frame,
+            inputs=["predicted_masks", "field_table", "params:preprocessing", "params:compute"],
+            outputs="raw_frame_masks",
+            name="map_masks_to_raw_frame",
+        ),
+        Node(
+            write_cellpose_gui_files,
+            inputs=["raw_images", "raw_frame_masks"],
+            outputs="cellpose_gui_masks",
+            name="write_cellpose_gui_files",
+        ),
+    ]
+
+
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
@@ -44,18 +62,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="predicted_masks",
                 name="segment_fields",
             ),
-            Node(
-                map_masks_to_raw_frame,
-                inputs=["predicted_masks", "field_table", "params:preprocessing", "params:compute"],
-                outputs="raw_frame_masks",
-                name="map_masks_to_raw_frame",
-            ),
-            Node(
-                write_cellpose_gui_files,
-                inputs=["raw_images", "raw_frame_masks"],
-                outputs="cellpose_gui_masks",
-                name="write_cellpose_gui_files",
-            ),
+            *_raw_frame_nodes(),
             Node(
                 evaluate_segmentation,
                 inputs=[
