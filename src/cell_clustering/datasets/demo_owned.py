@@ -1,14 +1,18 @@
 """Datasets the demo generator writes into: only an empty folder or one it made
-itself, never a user's.
+itself, and never over a file it did not write.
 
-A folder the demo made holds the marker file ``.made-by-demo-data``. Saving into a
-folder that has other files and no marker is refused with the folder's name, so
-``kedro run --pipelines=demo_data`` cannot overwrite or mix into a user's images.
-A folder of fields is written beside its place and swapped in whole once complete.
+A folder the demo made holds the manifest ``.made-by-demo-data``: a JSON map of every
+file the demo wrote there (path inside the folder → sha256). Saving into a folder is
+refused, naming the file, when it holds any file that is not in the manifest (a user's
+field dropped beside the demo's) or whose bytes changed since the demo wrote it, so
+``kedro run --pipelines=demo_data`` cannot delete or overwrite a user's file. A folder
+of fields is written beside its place and swapped in whole once complete.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -22,25 +26,72 @@ from cell_clustering.datasets.optional_partitioned_dataset import (
 from cell_clustering.errors import ProjectError
 
 MARKER = ".made-by-demo-data"
+_HOW_TO = (
+    "The demo never deletes or overwrites a file it did not write. Move your files to a folder of "
+    "your own and run them with your own conf environment (README: 'Bringing your own images'), "
+    "or delete the folder if it holds nothing of yours."
+)
 
 
 class DemoFolderRefused(ProjectError, DatasetError):
     """The demo would write into a folder holding files it did not make."""
 
 
+def _sha256(fs: Any, path: str) -> str:
+    with fs.open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def _files(fs: Any, folder: str) -> dict[str, str]:
+    """Every file under ``folder`` but the manifest: path inside the folder → full path."""
+    root = PurePosixPath(fs._strip_protocol(folder))
+    found = {}
+    for path in fs.find(folder, withdirs=False):
+        relative = str(PurePosixPath(fs._strip_protocol(path)).relative_to(root))
+        if relative != MARKER:
+            found[relative] = path
+    return found
+
+
+def read_manifest(fs: Any, folder: str) -> dict[str, str] | None:
+    """The demo's manifest of ``folder`` (None where the demo never wrote)."""
+    path = f"{folder}/{MARKER}"
+    if not fs.exists(path):
+        return None
+    text = fs.cat_file(path).decode() or "{}"
+    return json.loads(text)
+
+
+def write_manifest(fs: Any, folder: str) -> None:
+    """Record every file now in ``folder`` as the demo's (after the demo wrote them)."""
+    manifest = {relative: _sha256(fs, path) for relative, path in sorted(_files(fs, folder).items())}
+    with fs.open(f"{folder}/{MARKER}", "w") as stream:
+        json.dump(manifest, stream, indent=0, sort_keys=True)
+
+
+def foreign_files(fs: Any, folder: str) -> list[str]:
+    """Files in ``folder`` the demo did not write, or that changed since it did."""
+    if not fs.exists(folder):
+        return []
+    manifest = read_manifest(fs, folder) or {}
+    return [
+        f"{relative}" if relative not in manifest else f"{relative} (changed since the demo wrote it)"
+        for relative, path in sorted(_files(fs, folder).items())
+        if manifest.get(relative) != _sha256(fs, path)
+    ]
+
+
 def claim(fs: Any, folder: str) -> None:
-    """Refuse a folder with files of someone else's; otherwise mark it as the demo's."""
-    if fs.exists(folder):
-        entries = [PurePosixPath(path).name for path in fs.find(folder, withdirs=False)]
-        foreign = [name for name in entries if name != MARKER]
-        if foreign and MARKER not in entries:
-            raise DemoFolderRefused(
-                f"The demo data would write into '{folder}', which holds files it did not make "
-                f"(e.g. '{foreign[0]}'). It never writes into a folder of yours: move your files elsewhere "
-                "and point the catalog at them (see the README's own-data section), or empty the folder."
-            )
+    """Refuse a folder with any file that is not the demo's; otherwise keep it for the demo."""
+    foreign = foreign_files(fs, folder)
+    if foreign:
+        listed = ", ".join(f"'{name}'" for name in foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise DemoFolderRefused(
+            f"The demo data would write into '{folder}', which holds files it did not make: {listed}. {_HOW_TO}"
+        )
     fs.makedirs(folder, exist_ok=True)
-    fs.touch(f"{folder}/{MARKER}")
+    if read_manifest(fs, folder) is None:
+        write_manifest(fs, folder)
 
 
 class DemoFolderDataset(OptionalPartitionedDataset):
@@ -62,7 +113,7 @@ class DemoFolderDataset(OptionalPartitionedDataset):
             path=str(staging), dataset={**self._dataset_config, "type": self._dataset_type}, filename_suffix=self._filename_suffix
         )
         writer.save(data)
-        self._filesystem.touch(f"{staging}/{MARKER}")
+        write_manifest(self._filesystem, str(staging))
         self._filesystem.mv(str(path), str(previous), recursive=True)
         self._filesystem.mv(str(staging), str(path), recursive=True)
         self._filesystem.rm(str(previous), recursive=True)
@@ -73,5 +124,7 @@ class DemoTableDataset(OptionalCSVDataset):
     """A ground-truth table that the demo may (re)write in a folder it claims."""
 
     def save(self, data: pd.DataFrame) -> None:
-        claim(self._fs, str(PurePosixPath(self._filepath).parent))
+        folder = str(PurePosixPath(self._filepath).parent)
+        claim(self._fs, folder)
         super().save(data)
+        write_manifest(self._fs, folder)
