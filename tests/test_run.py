@@ -50,6 +50,13 @@ def test_kedro_run_without_images_says_how_to_make_them(tmp_path):
     output = " ".join((result.stdout + result.stderr).split())
     assert "No raw images found" in output
     assert "kedro run --pipelines=demo_data" in output
+    # A mistake the user can fix reads on one screen: no traceback, and from the failed
+    # node to the end fewer than 15 lines; the known third-party start-up noise is gone.
+    lines = (result.stdout + result.stderr).splitlines()
+    first_error = next(i for i, line in enumerate(lines) if "ERROR" in line)
+    assert len(lines) - first_error < 15, "\n".join(lines[first_error:])
+    assert "Traceback" not in output and "Error: No raw images found" in output
+    assert "Add type hints to the `predict` method" not in output
 
 
 @pytest.mark.slow

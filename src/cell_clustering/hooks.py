@@ -5,6 +5,8 @@ logged as MLflow artifacts."""
 from __future__ import annotations
 
 import importlib
+import logging
+import re
 import time
 from typing import Any
 
@@ -12,11 +14,13 @@ from kedro.framework.hooks import hook_impl
 from kedro.io.core import AbstractVersionedDataset
 from pydantic import BaseModel
 
-from cell_clustering import lineage, tracking
+from cell_clustering import lineage, session, tracking
 from cell_clustering.datasets.atomic import AtomicVersionMixin
 from cell_clustering.errors import ProjectError
 from cell_clustering.parameters import ParameterError, check_parameters
 from cell_clustering.pipeline_registry import PROCESSING_PIPELINES
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidParameters(ProjectError, ParameterError):
@@ -120,6 +124,31 @@ class TypedParamsForMlflowHook:
         for name, value in inputs.items():
             if isinstance(value, BaseModel):
                 inputs[name] = value.model_dump(mode="json")
+
+
+class StaleRunHook:
+    """End in MLflow what a killed run left open, and note this run's id in the lock.
+
+    A SIGKILL (out of memory, a closed laptop, a scheduler's limit) ends a run before
+    it can tell MLflow: the run would stay RUNNING forever. The run lock file keeps the
+    dead run's text (:func:`cell_clustering.session.previous_holder`), including its
+    MLflow run id, which this hook writes there once kedro-mlflow has started the run.
+    """
+
+    @hook_impl(trylast=True)  # after kedro-mlflow has started this run
+    def before_pipeline_run(self) -> None:
+        previous = session.previous_holder()
+        killed = tracking.kill_runs_left_running(re.findall(r"mlflow_run_id=(\w+)", previous)) if previous else []
+        for run_id in killed:
+            logger.warning(
+                "MLflow run %s was left RUNNING by a `kedro run` that no longer exists (%s): marked KILLED.",
+                run_id, previous.splitlines()[0],
+            )
+        if previous and not killed:
+            logger.warning("An earlier `kedro run` in this folder ended without cleaning up (%s).", previous.splitlines()[0])
+        run_id = tracking.active_run_id()
+        if run_id:
+            session.record_in_lock(f"mlflow_run_id={run_id}")
 
 
 class MlflowOutputsHook:

@@ -38,9 +38,34 @@ class RunInProgress(ProjectError, RuntimeError):
 TRACEBACK_VARIABLE = "CELL_CLUSTERING_TRACEBACK"
 
 
+class _LockState:
+    """The lock this process holds (if any) and what an earlier holder left in it."""
+
+    path: Path | None = None
+    previous: str = ""
+
+
+_LOCK = _LockState()
+
+
+def previous_holder() -> str:
+    """What the lock file held when this run took it: empty after a run that ended
+    (normally, on an error or on Ctrl-C), the dead run's lines after a SIGKILL."""
+    return _LOCK.previous
+
+
+def record_in_lock(line: str) -> None:
+    """Add ``line`` (e.g. the MLflow run id) to the lock this process holds, so that a
+    run that finds it after a SIGKILL knows what the dead run left open."""
+    if _LOCK.path is not None:
+        with open(_LOCK.path, "a") as handle:
+            handle.write(f"\n{line}")
+
+
 @contextlib.contextmanager
 def run_lock(path: Path, description: str) -> Iterator[None]:
-    """Hold an exclusive, non-blocking lock on ``path`` for the duration."""
+    """Hold an exclusive, non-blocking lock on ``path`` for the duration; what an
+    earlier holder left in the file is kept for :func:`previous_holder`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         try:
@@ -54,12 +79,16 @@ def run_lock(path: Path, description: str) -> Iterator[None]:
                 "would read each other's outputs. Nothing was run."
             ) from None
         handle.seek(0)
+        _LOCK.previous = handle.read().strip()
+        handle.seek(0)
         handle.truncate()
         handle.write(description)
         handle.flush()
+        _LOCK.path = path
         try:
             yield
         finally:
+            _LOCK.path, _LOCK.previous = None, ""
             handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
 

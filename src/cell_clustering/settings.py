@@ -3,10 +3,16 @@
 import os
 from pathlib import Path
 
+from cell_clustering.known_warnings import silence_known_warnings
+
+# Before anything imports mlflow, umap or torch: their known start-up warnings are noise.
+silence_known_warnings()
+
 from cell_clustering.hooks import (
     LineageHook,
     MlflowOutputsHook,
     ParameterCheckHook,
+    StaleRunHook,
     TypedParamsForMlflowHook,
 )
 from cell_clustering.session import ProjectSession
@@ -17,7 +23,7 @@ from cell_clustering.session import ProjectSession
 # one place that sets it.
 os.environ.setdefault("CELLPOSE_LOCAL_MODELS_PATH", str(Path.cwd() / "models" / "cellpose"))
 
-HOOKS = (ParameterCheckHook(), LineageHook(), TypedParamsForMlflowHook(), MlflowOutputsHook())
+HOOKS = (ParameterCheckHook(), LineageHook(), TypedParamsForMlflowHook(), MlflowOutputsHook(), StaleRunHook())
 
 # One run at a time per project folder; interrupted runs recorded as KILLED in MLflow.
 SESSION_CLASS = ProjectSession

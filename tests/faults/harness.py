@@ -77,6 +77,17 @@ def latest_run_status(project: Path) -> str:
     return run.info.status
 
 
+def latest_run_id(project: Path) -> str:
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("cell_clustering")
+    (run,) = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=1)
+    return run.info.run_id
+
+
+def run_status(project: Path, run_id: str) -> str:
+    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}").get_run(run_id).info.status
+
+
 def n_runs(project: Path) -> int:
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
     return len(client.search_runs([client.get_experiment_by_name("cell_clustering").experiment_id]))

@@ -6,7 +6,7 @@ identical to an uninterrupted run; none loses or mixes data silently.
 
 | case | command | expected outcome |
 |---|---|---|
-| preprocessing killed (SIGKILL) while writing fields | `kedro run --pipelines=preprocessing`, kill -9 after 2 fields | no new version (fields stay in `.staging`, removed with a warning at the next save); MLflow run not FINISHED; the field table of the stopped run was published, so `--pipelines=patching` stops (inputs from different runs: re-run preprocessing then segmentation) and writes nothing; preprocessing again publishes one version |
+| preprocessing killed (SIGKILL) while writing fields | `kedro run --pipelines=preprocessing`, kill -9 after 2 fields | no new version (fields stay in `.staging`, removed with a warning at the next save); MLflow run left RUNNING, marked KILLED by the next run (the lock names it); the field table of the stopped run was published, so `--pipelines=patching` stops (inputs from different runs: re-run preprocessing then segmentation) and writes nothing; preprocessing again publishes one version |
 | preprocessing interrupted (SIGINT) while writing fields | same, Ctrl-C | no new version, staging removed; MLflow run KILLED; patching stops as above |
 | segmentation interrupted (SIGINT) while training | `kedro run --pipelines=segmentation`, Ctrl-C during `train_cellpose` | no new model or masks; MLflow run KILLED; patching identical |
 | segmentation killed (SIGKILL) while writing masks | kill -9 after 2 masks | no new `predicted_masks`; patching identical |
@@ -38,8 +38,10 @@ from tests.faults.harness import (
     interrupt,
     kedro,
     latest_file,
+    latest_run_id,
     latest_run_status,
     n_runs,
+    run_status,
     staged_files,
     versions,
 )
@@ -70,13 +72,22 @@ def test_preprocessing_stopped_while_writing_fields_leaves_no_version(project, d
     interrupt(project, ["--pipelines=preprocessing"], lambda _: staged_files(project, PRE) >= 2, sig)
     assert versions(project, PRE) == before
     assert latest_run_status(project) == ("KILLED" if sig == signal.SIGINT else "RUNNING")
+    stopped_run = latest_run_id(project)
     if sig == signal.SIGINT:
         assert staged_files(project, PRE) == 0  # cleaned on the way out
+        assert not (project / "data" / PRE / ".staging").exists()  # no empty folder left either
+    else:
+        assert f"mlflow_run_id={stopped_run}" in (project / "data/.run.lock").read_text()
     # The field table was published before the stop, the images were not: patching
     # (which reads both) refuses the mix and says what to re-run, writing nothing.
     patches_before = versions(project, PATCHES)
     refused = kedro(project, "--pipelines=patching")
     assert refused.returncode != 0
+    # The next run finds what the SIGKILLed one left RUNNING and ends it as KILLED.
+    assert run_status(project, stopped_run) == "KILLED"
+    if sig == signal.SIGKILL:
+        assert f"MLflow run {stopped_run} was left RUNNING by a `kedro run` that no longer exists" in refused.output
+    assert (project / "data/.run.lock").read_text() == ""
     assert "The inputs of node 'extract_patches' come from different runs" in refused.output
     assert "kedro run --pipelines=preprocessing" in " ".join(refused.output.split())
     assert versions(project, PATCHES) == patches_before

@@ -87,18 +87,24 @@ class AtomicVersionMixin:
                     json.dump(self.lineage, stream, indent=1, sort_keys=True)
         except BaseException:
             self._remove(staging.parent)
+            self._remove_if_empty(staging.parent.parent)
             raise
         finally:
             self._to_staging = False
             self.lineage = None
         self._fs.mv(self._path(staging.parent), self._path(final.parent), recursive=True)  # type: ignore[attr-defined]
-        if not self._fs.ls(self._path(staging.parent.parent)):  # type: ignore[attr-defined]
-            self._fs.rmdir(self._path(staging.parent.parent))  # type: ignore[attr-defined]
+        self._remove_if_empty(staging.parent.parent)
         self._fs.invalidate_cache(self._path(final.parent.parent))  # type: ignore[attr-defined]
 
     def _remove(self, folder: PurePosixPath) -> None:
         if self._fs.exists(self._path(folder)):  # type: ignore[attr-defined]
             self._fs.rm(self._path(folder), recursive=True)  # type: ignore[attr-defined]
+
+    def _remove_if_empty(self, folder: PurePosixPath) -> None:
+        """An empty ``.staging`` folder says nothing: leave none behind."""
+        path = self._path(folder)
+        if self._fs.exists(path) and not self._fs.ls(path):  # type: ignore[attr-defined]
+            self._fs.rmdir(path)  # type: ignore[attr-defined]
 
     def _remove_leftovers(self, keep: str) -> None:
         root = PurePosixPath(self._filepath) / STAGING  # type: ignore[attr-defined]

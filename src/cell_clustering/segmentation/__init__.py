@@ -16,6 +16,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "aggregated_jaccard",
             "average_precision",
             "build_model",
+            "builtin_file_name",
             "cached_model",
             "count_trainable",
             "model_from_state_dict",

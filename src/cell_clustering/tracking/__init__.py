@@ -10,5 +10,9 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submod_attrs={"artifacts": ["active_run_id", "close_runs_opened_since", "end_run", "log_artifact", "log_metric"]},
+    submod_attrs={
+        "artifacts": [
+            "active_run_id", "close_runs_opened_since", "end_run", "kill_runs_left_running", "log_artifact", "log_metric",
+        ],
+    },
 )

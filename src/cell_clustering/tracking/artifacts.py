@@ -13,6 +13,8 @@ import logging
 from pathlib import Path
 
 import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +78,19 @@ def close_runs_opened_since(previous_run_id: str | None) -> None:
     while (run := mlflow.active_run()) is not None and run.info.run_id != previous_run_id:
         status = mlflow.get_run(run.info.run_id).info.status
         mlflow.end_run(status=status if status != "RUNNING" else "FINISHED")
+
+
+def kill_runs_left_running(run_ids: list[str]) -> list[str]:
+    """Mark as KILLED those of ``run_ids`` that the store still has as RUNNING (their
+    process died without ending them); returns the ids it marked."""
+    client = MlflowClient()
+    killed = []
+    for run_id in run_ids:
+        try:
+            status = client.get_run(run_id).info.status
+        except MlflowException:
+            continue  # not in this store (e.g. mlflow.db was deleted since)
+        if status == "RUNNING":
+            client.set_terminated(run_id, status="KILLED")
+            killed.append(run_id)
+    return killed

@@ -98,13 +98,16 @@ def test_missing_model_path_is_an_error_naming_it():
         cp.resolve_model_source("models/from_gui_v2")
 
 
-def test_builtin_name_reaches_cellpose_unchanged_and_offline_says_what_to_copy():
+@pytest.mark.parametrize(("name", "file_name"), [("cyto3", "cyto3"), ("nuclei", "nucleitorch_0")])
+def test_builtin_name_reaches_cellpose_unchanged_and_offline_says_what_to_copy(name, file_name):
+    # The file name cellpose 3.1 itself looks for (models.model_path: "nuclei" → nucleitorch_0).
+    assert cp.builtin_file_name(name) == file_name
     try:
-        model = cp.build_model(cp.ModelSource("builtin", "cyto3"))
+        model = cp.build_model(cp.ModelSource("builtin", name))
     except FileNotFoundError as error:  # offline: which file to put where
-        assert "Copy the file 'cyto3'" in str(error) and str(models.MODEL_DIR) in str(error)
+        assert f"Copy the file '{file_name}'" in str(error) and str(models.MODEL_DIR) in str(error)
     else:  # with internet, cellpose fetched exactly the requested weights
-        assert str(model.pretrained_model).endswith("cyto3")
+        assert str(model.pretrained_model).endswith(file_name)
 
 
 def test_split_is_by_field_seeded_and_marks_unannotated():
