@@ -3,11 +3,6 @@
 import os
 from pathlib import Path
 
-from cell_clustering.known_warnings import silence_known_warnings
-
-# Before anything imports mlflow, umap or torch: their known start-up warnings are noise.
-silence_known_warnings()
-
 from cell_clustering.hooks import (
     LineageHook,
     MlflowOutputsHook,
@@ -15,7 +10,12 @@ from cell_clustering.hooks import (
     StaleRunHook,
     TypedParamsForMlflowHook,
 )
+from cell_clustering.known_warnings import silence_known_warnings
 from cell_clustering.session import ProjectSession
+
+# Before a node imports mlflow, umap or torch (the imports above load them lazily):
+# their known warnings say nothing to a user.
+silence_known_warnings()
 
 # Cellpose keeps downloaded weights (built-in models, for users with internet) in the
 # project's models/ folder, not in the home folder. It reads this when it is first
