@@ -149,6 +149,19 @@ class StaleRunHook:
         run_id = tracking.active_run_id()
         if run_id:
             session.record_in_lock(f"mlflow_run_id={run_id}")
+            _warn_about_orphans()
+
+
+def _warn_about_orphans() -> None:
+    """Say so when artifacts of runs the tracking store no longer has take up space."""
+    orphans = tracking.orphaned_artifact_folders()
+    if orphans:
+        megabytes = sum(size for _, size in orphans) / 1e6
+        logger.warning(
+            "%d artifact folder(s) under %s (%.1f MB) belong to runs that the tracking store no longer has "
+            "(was mlflow.db deleted?), e.g. %s. Delete them if you do not need them (README: 'Comparing "
+            "runs in MLflow').", len(orphans), orphans[0][0].parent, megabytes, orphans[0][0].name,
+        )
 
 
 class MlflowOutputsHook:

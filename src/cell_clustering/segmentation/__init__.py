@@ -20,6 +20,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "cached_model",
             "count_trainable",
             "model_from_state_dict",
+            "read_state_dict",
             "resolve_model_source",
             "segment",
             "train",

@@ -25,6 +25,7 @@ from cellpose import train as cellpose_train
 from cellpose import version as CELLPOSE_VERSION
 
 from cell_clustering.errors import ProjectFileNotFoundError, ProjectValueError
+from cell_clustering.modelling.checkpoints import read_torch_file
 from cell_clustering.parameters.segmentation import CellposeTrainingParams
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,14 @@ def _builtin_model(name: str, gpu: bool) -> models.CellposeModel:
             f"{folder} (the folder CELLPOSE_LOCAL_MODELS_PATH names), or set model_source to the path of a "
             "model file, or to 'none' to train from your annotations."
         ) from error
+
+
+def read_state_dict(path: str) -> dict[str, Any]:
+    """The CPnet state dict in a model file, as saved (``weights_only``): a model used
+    as is keeps its bytes, so saving it again gives the same file and MLflow does
+    not upload an unchanged model twice (a CellposeModel's own ``state_dict`` differs)."""
+    with open(path, "rb") as stream:
+        return read_torch_file(stream)
 
 
 def builtin_file_name(name: str) -> str:

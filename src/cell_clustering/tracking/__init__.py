@@ -13,6 +13,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
     submod_attrs={
         "artifacts": [
             "active_run_id", "close_runs_opened_since", "end_run", "kill_runs_left_running", "log_artifact", "log_metric",
+            "orphaned_artifact_folders",
         ],
     },
 )

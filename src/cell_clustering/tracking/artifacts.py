@@ -94,3 +94,28 @@ def kill_runs_left_running(run_ids: list[str]) -> list[str]:
             client.set_terminated(run_id, status="KILLED")
             killed.append(run_id)
     return killed
+
+
+def _local_path(uri: str) -> Path | None:
+    """The local folder of a ``file:`` (or plain path) artifact location, else None."""
+    if uri.startswith("file://"):
+        return Path(uri.removeprefix("file://"))
+    return Path(uri) if "://" not in uri else None
+
+
+def orphaned_artifact_folders(experiment_id: str | None = None) -> list[tuple[Path, int]]:
+    """Run folders under the experiment's (default: the active run's) artifact location
+    that no run of the tracking store owns (left when ``mlflow.db`` was deleted), with
+    their sizes (bytes)."""
+    client = MlflowClient()
+    experiment_id = experiment_id or mlflow.active_run().info.experiment_id
+    location = _local_path(client.get_experiment(experiment_id).artifact_location)
+    if location is None or not location.is_dir():
+        return []
+    orphans = []
+    for folder in sorted(path for path in location.iterdir() if path.is_dir() and len(path.name) == 32):
+        try:
+            client.get_run(folder.name)
+        except MlflowException:
+            orphans.append((folder, sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())))
+    return orphans

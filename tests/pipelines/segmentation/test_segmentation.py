@@ -204,3 +204,14 @@ def test_model_from_scratch_is_seeded():
     second = cp.build_model(cp.ModelSource("none"), seed=3).net.state_dict()
     for name, tensor in first.items():
         torch.testing.assert_close(tensor, second[name], rtol=0, atol=0)
+
+
+def test_a_model_file_used_as_is_is_saved_with_the_same_bytes(tmp_path):
+    # An unchanged model must give the same file, so that MLflow does not upload it again.
+    source = tmp_path / "from_gui.pt"
+    CellposeModelDataset(filepath=str(source)).save(cp.build_model(cp.ModelSource("none"), seed=1).net.state_dict())
+    params = block("segmentation", model_source=str(source), train=False)
+    weights, history = train_cellpose({}, {}, _split(unannotated=1), CELLPOSE, params)
+    saved = tmp_path / "saved.pt"
+    CellposeModelDataset(filepath=str(saved)).save(weights)
+    assert saved.read_bytes() == source.read_bytes() and history == {}

@@ -133,7 +133,8 @@ def train_cellpose(
                 "segmentation.train is false and model_source is none: an untrained CPnet "
                 "finds no cell. Set train: true, or give a built-in name or a model file."
             )
-        return model.net.state_dict(), {}
+        # Used as is: the file's own weights, not re-serialised from the network.
+        return (segmentation.read_state_dict(source.value) if source.kind == "path" else model.net.state_dict()), {}
     train_fields = split.loc[split["role"] == "train", "field"].tolist()
     if not train_fields:
         raise ProjectValueError(
