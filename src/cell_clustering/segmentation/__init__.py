@@ -24,6 +24,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "resolve_model_source",
             "segment",
             "train",
+            "with_nuclei",
         ],
     },
 )

@@ -144,6 +144,8 @@ def train(
     validation_images: list[np.ndarray],
     validation_labels: list[np.ndarray],
     config: CellposeTrainingParams,
+    *,
+    channels: tuple[int, int] = (0, 0),
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Train ``model.net`` in place with ``train_seg``; return its state dict and the
     per-epoch train and validation losses (validation is computed by Cellpose on
@@ -165,7 +167,7 @@ def train(
             train_labels=train_labels,
             test_data=validation_images or None,
             test_labels=validation_labels or None,
-            channels=[0, 0],
+            channels=list(channels),
             normalize=True,
             n_epochs=config.n_epochs,
             learning_rate=config.learning_rate,
@@ -192,6 +194,7 @@ def segment(
     diameter: float | None = None,
     flow_threshold: float = 0.4,
     cellprob_threshold: float = 0.0,
+    channels: tuple[int, int] = (0, 0),
 ) -> np.ndarray:
     """Instance labels of one single-channel field with ``CellposeModel.eval``.
 
@@ -209,13 +212,24 @@ def segment(
     """
     masks, _, _ = model.eval(
         np.asarray(image, dtype=np.float32),
-        channels=[0, 0],
+        channels=list(channels),
         diameter=diameter,
         flow_threshold=flow_threshold,
         cellprob_threshold=cellprob_threshold,
         normalize=True,
     )
     return np.asarray(masks)
+
+
+def with_nuclei(image: np.ndarray, nuclei: np.ndarray | None) -> tuple[np.ndarray, tuple[int, int]]:
+    """The image and channels Cellpose expects: the cell plane alone (``[0, 0]``), or
+    (rows, cols, 2) with the nuclear plane second (``[1, 2]``: segment channel 1 with
+    the nuclei of channel 2), as its GUI and ``train_seg`` take them."""
+    if nuclei is None:
+        return np.asarray(image, dtype=np.float32), (0, 0)
+    if nuclei.shape != image.shape:
+        raise ProjectValueError(f"The nuclear plane has shape {nuclei.shape}, the cell plane {image.shape}.")
+    return np.stack([image, nuclei], axis=-1).astype(np.float32), (1, 2)
 
 
 def average_precision(

@@ -23,6 +23,7 @@ def test_segmentation_pipeline_after_training():
     params = block("segmentation", validation_fraction=0.4, inference={"diameter": 30.0})
     outputs = run_slice(pipeline, {
         "preprocessed_images": lazy(preprocessed), "rotated_masks": lazy(masks), "cellpose_model": untrained,
+        "preprocessed_nuclei": {},
         "field_table": pd.DataFrame({"field": sorted(images), "pixel_size_um": 0.65}),
         "params:segmentation": params, "params:compute": block("compute"),
     })

@@ -215,3 +215,19 @@ def test_a_model_file_used_as_is_is_saved_with_the_same_bytes(tmp_path):
     saved = tmp_path / "saved.pt"
     CellposeModelDataset(filepath=str(saved)).save(weights)
     assert saved.read_bytes() == source.read_bytes() and history == {}
+
+
+def test_a_nuclear_channel_reaches_cellpose_as_its_second_channel():
+    cells = np.random.default_rng(0).uniform(size=(64, 64)).astype(np.float32)
+    nuclei = np.random.default_rng(1).uniform(size=(64, 64)).astype(np.float32)
+    stacked, channels = cp.with_nuclei(cells, nuclei)
+    assert stacked.shape == (64, 64, 2) and channels == (1, 2)
+    np.testing.assert_array_equal(stacked[..., 1], nuclei)
+    assert cp.with_nuclei(cells, None)[1] == (0, 0)
+    state = cp.build_model(cp.ModelSource("none")).net.state_dict()
+    labels = segment_fields(
+        {"c/a": lambda: cells}, state, CELLPOSE, _fields("c/a"), PARAMS, SEQUENTIAL, {"c/a": lambda: nuclei}
+    )["c/a"]()
+    assert labels.shape == (64, 64)
+    with pytest.raises(ValueError, match="nuclear plane has shape"):
+        cp.with_nuclei(cells, nuclei[:32])

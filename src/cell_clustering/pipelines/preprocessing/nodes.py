@@ -169,8 +169,11 @@ def annotate_fields(measured_fields: pd.DataFrame, plate_map: pd.DataFrame) -> p
     return table
 
 
-def preprocess_image(image: np.ndarray, field: pd.Series, params: PreprocessingParams) -> np.ndarray:
-    """Apply the enabled steps to one field with the choices recorded for it.
+def preprocess_image(
+    image: np.ndarray, field: pd.Series, params: PreprocessingParams, *, role: str = "cell_channel"
+) -> np.ndarray:
+    """Apply the enabled steps to one field (its ``role`` channel: ``cell_channel`` or
+    ``nuclear_channel``) with the choices recorded for it.
 
     Parameters
     ----------
@@ -183,7 +186,7 @@ def preprocess_image(image: np.ndarray, field: pd.Series, params: PreprocessingP
     -------
     (rows', cols') float32 ndarray in [0, 1]
     """
-    image = _plane(image, field["field"], params)
+    image = _plane(image, field["field"], params, role=role)
     if params.rotation.enabled:
         image = steps.rotate_image(
             image, field["rotation_deg"], border_mode=params.rotation.border_mode, crop_to_valid=params.rotation.crop_to_valid
@@ -219,6 +222,22 @@ def preprocess_fields(
 
     return lazy_partitions(
         {field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}, compute, "Preprocessing fields"
+    )
+
+
+def preprocess_nuclei(
+    raw_images: Partitions, field_table: pd.DataFrame, params: PreprocessingParams, compute: ComputeParams
+) -> dict[str, Any]:
+    """Lazy partitions of the preprocessed nuclear channel (``layout.nuclear_channel``),
+    aligned pixel for pixel with the preprocessed fields; empty without one."""
+    if params.layout.nuclear_channel is None:
+        return {}
+
+    def preprocess(field: str, row: pd.Series) -> np.ndarray:
+        return preprocess_image(raw_images[field](), row, params, role="nuclear_channel")
+
+    return lazy_partitions(
+        {field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}, compute, "Preprocessing nuclei"
     )
 
 

@@ -8,9 +8,23 @@ from cell_clustering.pipelines.preprocessing.nodes import (
     measure_fields,
     plot_before_after,
     preprocess_fields,
+    preprocess_nuclei,
     rotate_masks,
     summarise_preprocessing,
 )
+
+
+def _report_nodes() -> list[Node]:
+    """The before/after figure and the MLflow metrics."""
+    return [
+        Node(
+            plot_before_after,
+            inputs=["raw_images", "preprocessed_images", "field_table", "params:preprocessing"],
+            outputs="preprocessing_figure",
+            name="plot_before_after",
+        ),
+        Node(summarise_preprocessing, inputs="field_table", outputs="preprocessing_metrics", name="summarise_preprocessing"),
+    ]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -41,22 +55,17 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="preprocess_fields",
             ),
             Node(
+                preprocess_nuclei,
+                inputs=["raw_images", "field_table", "params:preprocessing", "params:compute"],
+                outputs="preprocessed_nuclei",
+                name="preprocess_nuclei",
+            ),
+            Node(
                 rotate_masks,
                 inputs=["raw_masks", "raw_annotations_seg", "field_table", "params:preprocessing", "params:compute"],
                 outputs="rotated_masks",
                 name="rotate_ground_truth_masks",
             ),
-            Node(
-                plot_before_after,
-                inputs=["raw_images", "preprocessed_images", "field_table", "params:preprocessing"],
-                outputs="preprocessing_figure",
-                name="plot_before_after",
-            ),
-            Node(
-                summarise_preprocessing,
-                inputs="field_table",
-                outputs="preprocessing_metrics",
-                name="summarise_preprocessing",
-            ),
+            *_report_nodes(),
         ]
     )

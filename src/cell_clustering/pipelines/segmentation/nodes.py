@@ -89,15 +89,22 @@ def choose_segmentation_method(split: pd.DataFrame, params: SegmentationParams) 
     }
 
 
+def _cellpose_input(field: str, preprocessed_images: Partitions, preprocessed_nuclei: Partitions | None) -> np.ndarray:
+    """The field as Cellpose takes it: the cell plane, with the nuclear plane where there is one."""
+    nuclei = np.asarray(preprocessed_nuclei[field]()) if preprocessed_nuclei and field in preprocessed_nuclei else None
+    return segmentation.with_nuclei(np.asarray(preprocessed_images[field]()), nuclei)[0]
+
+
 def _pairs(
-    preprocessed_images: Partitions, rotated_masks: Partitions, fields: list[str]
+    preprocessed_images: Partitions, rotated_masks: Partitions, fields: list[str], preprocessed_nuclei: Partitions | None = None
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     images, masks = [], []
     for field in fields:
-        image, mask = np.asarray(preprocessed_images[field]()), np.asarray(rotated_masks[field]())
-        if image.shape != mask.shape:
-            raise ValueError(
-                f"Training pair '{field}': image shape {image.shape} differs from mask "
+        image = _cellpose_input(field, preprocessed_images, preprocessed_nuclei)
+        mask = np.asarray(rotated_masks[field]())
+        if image.shape[:2] != mask.shape:
+            raise ProjectValueError(
+                f"Training pair '{field}': image shape {image.shape[:2]} differs from mask "
                 f"shape {mask.shape}."
             )
         images.append(image)
@@ -111,6 +118,7 @@ def train_cellpose(
     split: pd.DataFrame,
     segmentation_method: dict[str, Any],
     params: SegmentationParams,
+    preprocessed_nuclei: Partitions | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The CPnet weights to segment with: trained or fine-tuned on the annotated
     training fields, or the model source as is when ``train`` is false;
@@ -128,13 +136,7 @@ def train_cellpose(
     source = segmentation.resolve_model_source(params.model_source)
     model = segmentation.build_model(source, seed=params.training.seed)
     if not params.train:
-        if source.kind == "none":
-            raise ProjectValueError(
-                "segmentation.train is false and model_source is none: an untrained CPnet "
-                "finds no cell. Set train: true, or give a built-in name or a model file."
-            )
-        # Used as is: the file's own weights, not re-serialised from the network.
-        return (segmentation.read_state_dict(source.value) if source.kind == "path" else model.net.state_dict()), {}
+        return _used_as_is(source, model), {}
     train_fields = split.loc[split["role"] == "train", "field"].tolist()
     if not train_fields:
         raise ProjectValueError(
@@ -144,16 +146,28 @@ def train_cellpose(
             "set segmentation.train: false with a model_source."
         )
     validation_fields = split.loc[split["role"] == "validation", "field"].tolist()
-    train_images, train_masks = _pairs(preprocessed_images, rotated_masks, train_fields)
-    validation_images, validation_masks = _pairs(preprocessed_images, rotated_masks, validation_fields)
+    train_images, train_masks = _pairs(preprocessed_images, rotated_masks, train_fields, preprocessed_nuclei)
+    validation_images, validation_masks = _pairs(preprocessed_images, rotated_masks, validation_fields, preprocessed_nuclei)
     logger.info(
         "Training Cellpose (%s start) on %d fields, validating on %d, %d epochs.",
         source.kind, len(train_fields), len(validation_fields), params.training.n_epochs,
     )
+    channels = (1, 2) if train_images[0].ndim == 3 else (0, 0)
     state, train_losses, validation_losses = segmentation.train(
-        model, train_images, train_masks, validation_images, validation_masks, params.training
+        model, train_images, train_masks, validation_images, validation_masks, params.training, channels=channels
     )
     return state, _loss_history(train_losses, validation_losses)
+
+
+def _used_as_is(source: Any, model: Any) -> dict[str, Any]:
+    """The weights of a model used without training: a model file's own (not
+    re-serialised from the network, so an unchanged file keeps its bytes)."""
+    if source.kind == "none":
+        raise ProjectValueError(
+            "segmentation.train is false and model_source is none: an untrained CPnet "
+            "finds no cell. Set train: true, or give a built-in name or a model file."
+        )
+    return segmentation.read_state_dict(source.value) if source.kind == "path" else model.net.state_dict()
 
 
 def _loss_history(train_losses: np.ndarray, validation_losses: np.ndarray) -> dict[str, Any]:
@@ -180,9 +194,10 @@ def _segment_one(
     image: np.ndarray, segmenter: dict[str, Any], model_key: str, diameter: float | None, params: SegmentationParams
 ) -> np.ndarray:
     if segmenter.get("method") == "classical":
-        return segmentation.segment_classical(image, **params.classical.model_dump())
+        return segmentation.segment_classical(image[..., 0] if image.ndim == 3 else image, **params.classical.model_dump())
     model = segmentation.cached_model(model_key, segmenter)
-    return segmentation.segment(model, image, **{**params.inference.model_dump(), "diameter": diameter})
+    channels = (1, 2) if image.ndim == 3 else (0, 0)
+    return segmentation.segment(model, image, **{**params.inference.model_dump(), "diameter": diameter, "channels": channels})
 
 
 def segment_fields(
@@ -192,9 +207,11 @@ def segment_fields(
     field_table: pd.DataFrame,
     params: SegmentationParams,
     compute: ComputeParams,
+    preprocessed_nuclei: Partitions | None = None,
 ) -> dict[str, Any]:
     """Lazy partitions of label masks predicted by Cellpose (or the classical
-    segmentation, as ``segmentation_method`` says), post-filtered.
+    segmentation, as ``segmentation_method`` says), post-filtered; Cellpose gets the
+    nuclear channel too where ``preprocessed_nuclei`` has one.
 
     Each field is segmented while it is saved, in parallel as ``compute`` says, so
     only a few fields are in memory at a time; each worker process builds the model
@@ -206,7 +223,8 @@ def segment_fields(
 
     def segment(field: str) -> np.ndarray:
         diameter = _diameter_px(params, trained_here, float(pixel_sizes[field]))
-        predicted = _segment_one(np.asarray(preprocessed_images[field]()), cellpose_model, model_key, diameter, params)
+        image = _cellpose_input(field, preprocessed_images, preprocessed_nuclei)
+        predicted = _segment_one(image, cellpose_model, model_key, diameter, params)
         labels = segmentation.filter_labels(predicted, **params.post_filters.model_dump())
         if labels.max() == 0:
             logger.warning("No cell found in field '%s': its mask is empty.", field)

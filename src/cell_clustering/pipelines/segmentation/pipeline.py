@@ -32,6 +32,27 @@ def _raw_frame_nodes() -> list[Node]:
     ]
 
 
+def _quality_nodes() -> list[Node]:
+    """Quality against the annotations, and the outline figure."""
+    return [
+        Node(
+            evaluate_segmentation,
+            inputs=[
+                "preprocessed_images", "predicted_masks", "rotated_masks", "segmentation_split",
+                "segmentation_method", "params:segmentation",
+            ],
+            outputs=["segmentation_quality", "segmentation_quality_mlflow"],
+            name="evaluate_segmentation",
+        ),
+        Node(
+            plot_segmentation,
+            inputs=["preprocessed_images", "predicted_masks", "rotated_masks", "segmentation_split", "params:segmentation"],
+            outputs="segmentation_figure",
+            name="plot_segmentation",
+        ),
+    ]
+
+
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
@@ -49,7 +70,10 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 train_cellpose,
-                inputs=["preprocessed_images", "rotated_masks", "segmentation_split", "segmentation_method", "params:segmentation"],
+                inputs=[
+                    "preprocessed_images", "rotated_masks", "segmentation_split", "segmentation_method",
+                    "params:segmentation", "preprocessed_nuclei",
+                ],
                 outputs=["cellpose_model", "cellpose_training_history"],
                 name="train_cellpose",
             ),
@@ -57,26 +81,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 segment_fields,
                 inputs=[
                     "preprocessed_images", "cellpose_model", "segmentation_method", "field_table",
-                    "params:segmentation", "params:compute",
+                    "params:segmentation", "params:compute", "preprocessed_nuclei",
                 ],
                 outputs="predicted_masks",
                 name="segment_fields",
             ),
             *_raw_frame_nodes(),
-            Node(
-                evaluate_segmentation,
-                inputs=[
-                    "preprocessed_images", "predicted_masks", "rotated_masks", "segmentation_split",
-                    "segmentation_method", "params:segmentation",
-                ],
-                outputs=["segmentation_quality", "segmentation_quality_mlflow"],
-                name="evaluate_segmentation",
-            ),
-            Node(
-                plot_segmentation,
-                inputs=["preprocessed_images", "predicted_masks", "rotated_masks", "segmentation_split", "params:segmentation"],
-                outputs="segmentation_figure",
-                name="plot_segmentation",
-            ),
+            *_quality_nodes(),
         ]
     )
