@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import (
     Field,
+    NonNegativeFloat,
     NonNegativeInt,
+    PositiveFloat,
     PositiveInt,
     field_validator,
     model_validator,
@@ -16,11 +18,12 @@ from cell_clustering.parameters.base import Params
 
 
 class PatchFilterParams(Params):
-    """Cells kept for patches: not cut by the field border, area within range (px)."""
+    """Cells kept for patches: not cut by the field border, area within range (µm²,
+    compared with each cell's area at its field's own pixel size)."""
 
     drop_border: bool = True
-    min_area: NonNegativeInt = 150
-    max_area: PositiveInt | None = 6000
+    min_area_um2: NonNegativeFloat = 63.375
+    max_area_um2: PositiveFloat | None = 2535.0
 
 
 class SizeStudyParams(Params):

@@ -77,8 +77,8 @@ def filter_reason(row: pd.Series, filters: PatchFilterParams) -> str:
     """The first filter that removes the cell of ``row``, or ``KEPT``."""
     if filters.drop_border and row["touches_border"]:
         return "drop_border"
-    if row["area"] < filters.min_area:
-        return "min_area"
-    if filters.max_area is not None and row["area"] > filters.max_area:
-        return "max_area"
+    if row["area_um2"] < filters.min_area_um2:
+        return "min_area_um2"
+    if filters.max_area_um2 is not None and row["area_um2"] > filters.max_area_um2:
+        return "max_area_um2"
     return KEPT

@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 
 from cell_clustering.parameters.patching import PatchFilterParams
-from cell_clustering.patching.morphology import KEPT, filter_reason, morphology_table
+from cell_clustering.patching.morphology import (
+    KEPT,
+    filter_reason,
+    morphology_table,
+    with_physical_units,
+)
 
 
 def truth_counts(cell_table: pd.DataFrame, truth_cells: pd.DataFrame) -> pd.DataFrame:
@@ -33,9 +38,9 @@ def truth_counts(cell_table: pd.DataFrame, truth_cells: pd.DataFrame) -> pd.Data
     return counts.reset_index(names="condition")
 
 
-def filtered_truth(labels: np.ndarray, filters: PatchFilterParams) -> pd.DataFrame:
+def filtered_truth(labels: np.ndarray, filters: PatchFilterParams, pixel_size_um: float) -> pd.DataFrame:
     """The true cells of one mask, measured and filtered like predicted cells."""
-    table = morphology_table(labels.astype(np.float32), labels)
+    table = with_physical_units(morphology_table(labels.astype(np.float32), labels), pixel_size_um)
     table["filtered_by"] = table.apply(filter_reason, axis=1, filters=filters)
     return table
 

@@ -18,7 +18,7 @@ from cell_clustering.pipelines.patching.nodes import (
 from tests.parameters import block
 
 SETTINGS = {"method": "crop_resize", "channels": ["intensity"], "patch_size": 32, "margin": 2, "mask_dilation": 0,
-            "filters": {"drop_border": True, "min_area": 20, "max_area": None}}
+            "filters": {"drop_border": True, "min_area_um2": 20 * 0.65**2, "max_area_um2": None}}
 PARAMS = block("patching", **SETTINGS)
 SEQUENTIAL = block("compute")
 
@@ -105,8 +105,8 @@ def test_extract_patches_rows_align_with_metadata_and_are_deterministic():
 
 def test_all_cells_filtered_names_the_filter():
     image, labels = field_with_two_touching_cells()
-    params = block("patching", **{**SETTINGS, "filters": {"drop_border": True, "min_area": 10_000, "max_area": None}})
-    with pytest.raises(ValueError, match="min_area"):
+    params = block("patching", **{**SETTINGS, "filters": {"drop_border": True, "min_area_um2": 10_000, "max_area_um2": None}})
+    with pytest.raises(ValueError, match="min_area_um2"):
         extract_patches({"c/a": lambda: image}, {"c/a": lambda: labels}, _fields(["c/a"]), params, SEQUENTIAL)
 
 

@@ -207,11 +207,12 @@ def count_against_truth(
         return pd.DataFrame()
     truth_rows = []
     conditions = field_table.set_index("field")["condition"]
+    pixel_sizes = field_table.set_index("field")["pixel_size_um"]
     for field in sorted(set(rotated_masks) & set(conditions.index)):
         labels = np.asarray(rotated_masks[field]())
         if labels.max() == 0:
             continue
-        table = patching.filtered_truth(labels, params.filters)
+        table = patching.filtered_truth(labels, params.filters, float(pixel_sizes[field]))
         table["condition"] = conditions[field]
         truth_rows.append(table[["condition", "filtered_by"]])
     truth = pd.concat(truth_rows, ignore_index=True) if truth_rows else pd.DataFrame(columns=["condition", "filtered_by"])
