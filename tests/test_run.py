@@ -107,7 +107,7 @@ def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(demo_
     assert logged.data.params["modelling.model.latent_dim"] == "4"
     artifacts = {a.path for a in client.list_artifacts(logged.info.run_id)}
     assert {"model", "reporting", "figures", "cellpose"} <= artifacts
-    assert len(client.get_metric_history(logged.info.run_id, "cellpose.train_loss")) == 40
+    assert len(client.get_metric_history(logged.info.run_id, "cellpose.train_loss")) == 10  # n_checks
     # Segmentation quality of the trained CPnet and of the classical baseline.
     assert 0.0 <= logged.data.metrics["segmentation.cellpose.ap_0.5"] <= 1.0
     assert 0.0 <= logged.data.metrics["segmentation.classical.ap_0.5"] <= 1.0

@@ -11,5 +11,6 @@ __getattr__, __dir__, __all__ = lazy.attach(
     submod_attrs={
         "cells": ["PlantedCell", "polar_radius", "rasterise_cell"],
         "field": ["generate_dataset", "generate_field", "groove_pattern", "touching_labels"],
+        "nuclei": ["nuclei_crop"],
     },
 )

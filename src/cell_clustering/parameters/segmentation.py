@@ -10,16 +10,25 @@ from cell_clustering.parameters.base import Params
 
 
 class CellposeTrainingParams(Params):
-    """Arguments of ``cellpose.train.train_seg`` that we expose."""
+    """Cellpose training, counted in optimizer updates (see
+    :mod:`cell_clustering.segmentation.cellpose_training`).
 
-    n_epochs: PositiveInt = 40
+    ``updates`` of ``batch_size`` crops of ``bsize`` pixels, whatever the number of
+    annotated images; the validation loss is checked ``n_checks`` times and the best
+    weights kept. After training the model segments up to ``collapse_check_fields``
+    of its own training fields: finding fewer than ``collapse_ratio`` × the annotated
+    cells stops the run.
+    """
+
+    updates: PositiveInt = 150
     learning_rate: PositiveFloat = 0.005
     weight_decay: float = Field(1e-5, ge=0)
-    batch_size: PositiveInt = 4
+    batch_size: PositiveInt = 8
     min_train_masks: NonNegativeInt = 5
-    sgd: bool = False
     bsize: int = Field(128, ge=32)
-    nimg_per_epoch: PositiveInt | None = None
+    n_checks: PositiveInt = 10
+    collapse_ratio: float = Field(0.5, ge=0, le=1)
+    collapse_check_fields: PositiveInt = 4
     seed: NonNegativeInt = 0
 
 

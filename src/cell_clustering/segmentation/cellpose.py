@@ -12,7 +12,6 @@ No Kedro here. Known Cellpose pitfalls handled here:
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,15 @@ from urllib.error import URLError
 import numpy as np
 import torch
 from cellpose import metrics, models
-from cellpose import train as cellpose_train
 from cellpose import version as CELLPOSE_VERSION
 
 from cell_clustering.errors import ProjectFileNotFoundError, ProjectValueError
 from cell_clustering.modelling.checkpoints import read_torch_file
 from cell_clustering.parameters.segmentation import CellposeTrainingParams
+from cell_clustering.segmentation.cellpose_training import (
+    UpdateBudget,
+    train_in_updates,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -147,41 +149,23 @@ def train(
     *,
     channels: tuple[int, int] = (0, 0),
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """Train ``model.net`` in place with ``train_seg``; return its state dict and the
-    per-epoch train and validation losses (validation is computed by Cellpose on
-    epochs 5, 0, 10, 20, ...; other entries are 0)."""
+    """Train ``model.net`` in place for ``config.updates`` optimizer updates (see
+    :mod:`cell_clustering.segmentation.cellpose_training`); return the kept (best)
+    weights and the train and validation losses at each check."""
     if count_trainable(train_labels, config.min_train_masks) == 0:
         raise ProjectValueError(
             f"Too few masks for training: no training field has at least "
             f"min_train_masks={config.min_train_masks} cells. Annotate more cells, add "
             "fields, or lower segmentation.training.min_train_masks."
         )
-    torch.manual_seed(config.seed)
-    np.random.seed(config.seed)  # Cellpose draws augmentations from NumPy's global RNG
-    with tempfile.TemporaryDirectory() as folder:
-        # train_seg always writes a model file; we keep the weights in memory and let
-        # the catalog store them, versioned.
-        _, train_losses, validation_losses = cellpose_train.train_seg(
-            model.net,
-            train_data=train_images,
-            train_labels=train_labels,
-            test_data=validation_images or None,
-            test_labels=validation_labels or None,
-            channels=list(channels),
-            normalize=True,
-            n_epochs=config.n_epochs,
-            learning_rate=config.learning_rate,
-            weight_decay=config.weight_decay,
-            batch_size=config.batch_size,
-            SGD=config.sgd,
-            min_train_masks=config.min_train_masks,
-            bsize=config.bsize,
-            nimg_per_epoch=config.nimg_per_epoch,
-            save_path=folder,
-            save_every=10**9,
-            model_name="cellpose_model",
-        )
-    model.net.eval()
+    budget = UpdateBudget(
+        updates=config.updates, batch_size=config.batch_size, learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay, bsize=config.bsize, min_train_masks=config.min_train_masks,
+        n_checks=config.n_checks, seed=config.seed,
+    )
+    _, train_losses, validation_losses = train_in_updates(
+        model, train_images, train_labels, validation_images, validation_labels, budget, channels=channels
+    )
     model.diam_labels = float(model.net.diam_labels.item())
     state = {name: tensor.detach().cpu().clone() for name, tensor in model.net.state_dict().items()}
     return state, np.asarray(train_losses), np.asarray(validation_losses)

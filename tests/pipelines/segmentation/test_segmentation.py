@@ -192,7 +192,7 @@ def test_training_raises_average_precision_above_the_untrained_model():
     untrained = cp.build_model(cp.ModelSource("none"))
     baseline = cp.average_precision(masks[:1], [cp.segment(untrained, images[0], diameter=30.0)], [0.5])[0, 0]
     model = cp.build_model(cp.ModelSource("none"))
-    cp.train(model, images[1:], masks[1:], [], [], CellposeTrainingParams(n_epochs=40, bsize=128, batch_size=2, min_train_masks=1))
+    cp.train(model, images[1:], masks[1:], [], [], CellposeTrainingParams(updates=80, bsize=128, batch_size=4, min_train_masks=1))
     trained = cp.average_precision(masks[:1], [cp.segment(model, images[0])], [0.5])[0, 0]
     assert trained > baseline
     assert trained > 0.5
@@ -231,3 +231,12 @@ def test_a_nuclear_channel_reaches_cellpose_as_its_second_channel():
     assert labels.shape == (64, 64)
     with pytest.raises(ValueError, match="nuclear plane has shape"):
         cp.with_nuclei(cells, nuclei[:32])
+
+
+def test_a_collapsed_training_stops_the_run_naming_the_parameters():
+    config = block("demo_data", field_shape=[160, 160], cells_per_field={"sparse": 8, "crowded": 8}, crowded_fraction=0.0)
+    image, labels, _, _ = demo_data.generate_field(config, "control", 0)
+    split = pd.DataFrame({"field": ["c/a"], "role": ["train"]})
+    starved = block("segmentation", training={"updates": 2, "batch_size": 2, "min_train_masks": 1})
+    with pytest.raises(ValueError, match=r"collapsed: .* finds 0 cells where \d+ are annotated.*segmentation.training.updates"):
+        train_cellpose({"c/a": lambda: image.astype(np.float32)}, {"c/a": lambda: labels}, split, CELLPOSE, starved)

@@ -149,14 +149,38 @@ def train_cellpose(
     train_images, train_masks = _pairs(preprocessed_images, rotated_masks, train_fields, preprocessed_nuclei)
     validation_images, validation_masks = _pairs(preprocessed_images, rotated_masks, validation_fields, preprocessed_nuclei)
     logger.info(
-        "Training Cellpose (%s start) on %d fields, validating on %d, %d epochs.",
-        source.kind, len(train_fields), len(validation_fields), params.training.n_epochs,
+        "Training Cellpose (%s start) on %d fields, validating on %d, %d updates of %d crops.",
+        source.kind, len(train_fields), len(validation_fields), params.training.updates, params.training.batch_size,
     )
     channels = (1, 2) if train_images[0].ndim == 3 else (0, 0)
     state, train_losses, validation_losses = segmentation.train(
         model, train_images, train_masks, validation_images, validation_masks, params.training, channels=channels
     )
+    check_not_collapsed(model, train_images, train_masks, params)
     return state, _loss_history(train_losses, validation_losses)
+
+
+def check_not_collapsed(model: Any, images: list[np.ndarray], masks: list[np.ndarray], params: SegmentationParams) -> None:
+    """Stop the run when the trained model finds far fewer cells in its own training
+    fields than were annotated there (a collapsed training ends without complaint)."""
+    n_fields = min(len(images), params.training.collapse_check_fields)
+    channels = (1, 2) if images[0].ndim == 3 else (0, 0)
+    found = sum(
+        segmentation.n_objects(segmentation.segment(model, image, **{**params.inference.model_dump(), "channels": channels}))
+        for image in images[:n_fields]
+    )
+    annotated = sum(segmentation.n_objects(mask) for mask in masks[:n_fields])
+    logger.info(
+        "Trained Cellpose (diameter %.1f px) finds %d of the %d annotated cells in %d of its training fields.",
+        float(model.net.diam_labels.item()), found, annotated, n_fields,
+    )
+    if found < params.training.collapse_ratio * annotated:
+        raise ProjectValueError(
+            f"The trained Cellpose model collapsed: in {n_fields} of its own training fields it finds {found} "
+            f"cells where {annotated} are annotated (below segmentation.training.collapse_ratio = "
+            f"{params.training.collapse_ratio}). Raise segmentation.training.updates (now "
+            f"{params.training.updates}), annotate more cells, or use segmentation.method: classical."
+        )
 
 
 def _used_as_is(source: Any, model: Any) -> dict[str, Any]:
