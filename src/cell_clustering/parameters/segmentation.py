@@ -20,7 +20,7 @@ class CellposeTrainingParams(Params):
     cells stops the run.
     """
 
-    updates: PositiveInt = 150
+    updates: PositiveInt = 80
     learning_rate: PositiveFloat = 0.005
     weight_decay: float = Field(1e-5, ge=0)
     batch_size: PositiveInt = 8

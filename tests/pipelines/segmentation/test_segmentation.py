@@ -240,3 +240,18 @@ def test_a_collapsed_training_stops_the_run_naming_the_parameters():
     starved = block("segmentation", training={"updates": 2, "batch_size": 2, "min_train_masks": 1})
     with pytest.raises(ValueError, match=r"collapsed: .* finds 0 cells where \d+ are annotated.*segmentation.training.updates"):
         train_cellpose({"c/a": lambda: image.astype(np.float32)}, {"c/a": lambda: labels}, split, CELLPOSE, starved)
+
+
+@pytest.mark.slow
+def test_three_annotated_crops_teach_cellpose_the_held_out_nuclei():
+    # The "few real-like annotations" case with the default budget (see
+    # benchmarks/segmentation.py few for the figures and the classical baseline).
+    train = [demo_data.nuclei_crop(seed) for seed in (0, 1, 2)]
+    held_out = [demo_data.nuclei_crop(seed) for seed in (100, 101)]
+    model = cp.build_model(cp.ModelSource("none"), seed=0)
+    cp.train(model, [i.astype(np.float32) for i, _ in train], [m for _, m in train], [], [], CellposeTrainingParams(min_train_masks=1))
+    predicted = [cp.segment(model, image.astype(np.float32)) for image, _ in held_out]
+    ap = cp.average_precision([m for _, m in held_out], predicted, [0.5]).mean()
+    assert ap >= 0.8
+    for (_, truth), labels in zip(held_out, predicted, strict=True):
+        assert abs(int(labels.max()) - int(truth.max())) <= 0.2 * truth.max()
