@@ -20,10 +20,10 @@ class CellposeTrainingParams(Params):
     cells stops the run.
     """
 
-    updates: PositiveInt = 80
+    updates: PositiveInt = 160
     learning_rate: PositiveFloat = 0.005
     weight_decay: float = Field(1e-5, ge=0)
-    batch_size: PositiveInt = 8
+    batch_size: PositiveInt = 4
     min_train_masks: NonNegativeInt = 5
     bsize: int = Field(128, ge=32)
     n_checks: PositiveInt = 10
