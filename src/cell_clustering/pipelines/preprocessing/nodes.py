@@ -217,11 +217,20 @@ def preprocess_fields(
     """Lazy partitions of preprocessed float32 fields, one per usable field, computed
     in parallel as ``compute`` says while they are saved."""
 
-    def preprocess(field: str, row: pd.Series) -> np.ndarray:
-        return preprocess_image(raw_images[field](), row, params)
+    return _preprocessed(raw_images, field_table, params, compute, "cell_channel")
 
+
+def _preprocessed(
+    raw_images: Partitions, field_table: pd.DataFrame, params: PreprocessingParams, compute: ComputeParams, role: str
+) -> dict[str, Any]:
+    """Lazy partitions of one channel (``role``) of every usable field, preprocessed."""
+
+    def preprocess(field: str, row: pd.Series) -> np.ndarray:
+        return preprocess_image(raw_images[field](), row, params, role=role)
+
+    description = "Preprocessing fields" if role == "cell_channel" else "Preprocessing nuclei"
     return lazy_partitions(
-        {field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}, compute, "Preprocessing fields"
+        {field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}, compute, description
     )
 
 
@@ -232,13 +241,7 @@ def preprocess_nuclei(
     aligned pixel for pixel with the preprocessed fields; empty without one."""
     if params.layout.nuclear_channel is None:
         return {}
-
-    def preprocess(field: str, row: pd.Series) -> np.ndarray:
-        return preprocess_image(raw_images[field](), row, params, role="nuclear_channel")
-
-    return lazy_partitions(
-        {field: partial(preprocess, field, row) for field, row in _usable(field_table).iterrows()}, compute, "Preprocessing nuclei"
-    )
+    return _preprocessed(raw_images, field_table, params, compute, "nuclear_channel")
 
 
 def _annotation_loaders(raw_masks: Partitions, raw_annotations_seg: Partitions) -> dict[str, Any]:
