@@ -192,7 +192,7 @@ def test_training_raises_average_precision_above_the_untrained_model():
     untrained = cp.build_model(cp.ModelSource("none"))
     baseline = cp.average_precision(masks[:1], [cp.segment(untrained, images[0], diameter=30.0)], [0.5])[0, 0]
     model = cp.build_model(cp.ModelSource("none"))
-    cp.train(model, images[1:], masks[1:], [], [], CellposeTrainingParams(updates=80, bsize=128, batch_size=4, min_train_masks=1))
+    cp.train(model, images[1:], masks[1:], [], [], CellposeTrainingParams(updates=80, bsize=128, batch_size=2, min_train_masks=1))
     trained = cp.average_precision(masks[:1], [cp.segment(model, images[0])], [0.5])[0, 0]
     assert trained > baseline
     assert trained > 0.5
