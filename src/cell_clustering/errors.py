@@ -36,6 +36,19 @@ class ProjectFileNotFoundError(ProjectError, FileNotFoundError):
     """A file or folder the run needs and cannot find."""
 
 
+def fixable_cause(error: BaseException) -> ProjectError | None:
+    """The :class:`ProjectError` behind ``error`` (itself, or one it wraps, as Kedro's
+    catalog wraps a dataset's error in its own ``DatasetError``), else None."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ProjectError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def closest(value: str, choices: Iterable[str]) -> str | None:
     """The choice ``value`` most likely meant: equal ignoring case first, else the
     nearest spelling (difflib), else None."""

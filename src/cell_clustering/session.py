@@ -24,7 +24,7 @@ from typing import Any
 from kedro.framework.session import KedroSession
 
 from cell_clustering import log_filters, tracking
-from cell_clustering.errors import ProjectError
+from cell_clustering.errors import ProjectError, fixable_cause
 
 LOCK_FILE = Path("data") / ".run.lock"
 logger = logging.getLogger(__name__)
@@ -125,11 +125,15 @@ class ProjectSession(KedroSession):
             except KeyboardInterrupt:
                 tracking.end_run("KILLED")
                 raise
-            except ProjectError as error:
+            except Exception as error:
+                fixable = fixable_cause(error)
+                if fixable is None or os.environ.get(TRACEBACK_VARIABLE) == "1":
+                    raise
                 logger.debug("The run stopped on an error the user can fix.", exc_info=True)
-                if os.environ.get(TRACEBACK_VARIABLE) == "1":
-                    raise RuntimeError(error.message) from error
-                raise
+                if fixable is error:
+                    raise
+                # Kedro wrapped it (a dataset's error): show the wrapper's message alone.
+                raise ProjectError(str(error)) from error
             finally:
                 # kedro-mlflow ends its run once but re-enters it for every node: pop
                 # the entries it left, so that the next session in this process (a
