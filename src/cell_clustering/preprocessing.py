@@ -105,9 +105,19 @@ def detect_groove_angle(
     return GrooveAngle(float(angle), confidence, n_edges)
 
 
+# The span of intensities Canny sees (its default thresholds, 0.1 and 0.2, are absolute).
+_EDGE_SPAN = 1000.0
+
+
 def _groove_edges(image: np.ndarray, canny_sigma: float, background_percentile: float) -> np.ndarray:
-    """Canny edges of the image clipped at ``background_percentile`` (cells flattened)."""
-    flattened = np.clip(image, np.percentile(image, 1.0), np.percentile(image, background_percentile))
+    """Canny edges of the image clipped at ``background_percentile`` (cells flattened).
+
+    The clipped range is stretched to a fixed span before Canny, whose thresholds are
+    absolute: a float field in [0, 1] (or a dim 8-bit one) would otherwise give no edge
+    where the same field in 16-bit counts gives the grooves.
+    """
+    low, high = np.percentile(image, 1.0), np.percentile(image, background_percentile)
+    flattened = (np.clip(image, low, high) - low) * (_EDGE_SPAN / max(float(high - low), 1e-12))
     edges = feature.canny(flattened, sigma=canny_sigma)
     # Edges along the image border are an artefact of the clipping, not grooves.
     edges[:3, :] = edges[-3:, :] = edges[:, :3] = edges[:, -3:] = False

@@ -45,6 +45,16 @@ def test_groove_angle_on_noisy_lines(angle):
     assert detected.confidence > 0.3
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", [1.0, 1 / 4096])
+def test_groove_angle_does_not_depend_on_dtype_or_intensity_scale(dtype, scale):
+    # A float field in [0, 1] found no groove when Canny's absolute thresholds saw it raw.
+    image = line_pattern(12.0, noise=0.05) * 300 + 200
+    image = (image * scale).astype(dtype) if np.issubdtype(dtype, np.floating) else as_dtype(image, dtype)
+    detected = steps.detect_groove_angle(image)
+    assert abs((detected.angle_deg - 12.0 + 90) % 180 - 90) < 0.3 and detected.confidence > 0.3
+
+
 def test_groove_angle_robust_to_cells_covering_grooves():
     image = line_pattern(12.0, noise=0.05)
     rng = np.random.default_rng(3)
