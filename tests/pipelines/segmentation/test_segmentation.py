@@ -19,6 +19,7 @@ from cell_clustering.pipelines.segmentation.nodes import (
     CLASSICAL_SEGMENTER,
     _diameter_px,
     choose_segmentation_method,
+    count_cells_per_field,
     evaluate_segmentation,
     segment_fields,
     split_fields,
@@ -257,3 +258,14 @@ def test_three_annotated_crops_teach_cellpose_the_held_out_nuclei():
     assert ap >= 0.8
     for (_, truth), labels in zip(held_out, predicted, strict=True):
         assert abs(int(labels.max()) - int(truth.max())) <= 0.2 * truth.max()
+
+
+def test_cells_per_field_lists_the_fields_where_nothing_was_found(caplog):
+    one = np.zeros((16, 16), np.uint16)
+    one[2:6, 2:6], one[8:12, 8:12] = 1, 2
+    masks = {"c/two": lambda: one, "c/none": lambda: np.zeros((16, 16), np.uint16)}
+    with caplog.at_level(logging.WARNING):
+        counts = count_cells_per_field(masks, CLASSICAL)
+    assert counts.set_index("field")["n_cells"].to_dict() == {"c/none": 0, "c/two": 2}
+    assert (counts["method"] == "classical").all()
+    assert "1 of 2 fields have no cell found: c/none" in caplog.text

@@ -333,6 +333,26 @@ def plot_segmentation(
     return figure
 
 
+def count_cells_per_field(predicted_masks: Partitions, segmentation_method: dict[str, Any]) -> pd.DataFrame:
+    """Cells found in every field, with the method that found them; the fields where
+    none was found are named in a warning (a QC table to read before the clusters).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per field: ``field``, ``n_cells``, ``method``.
+    """
+    counts = pd.DataFrame(
+        [(field, segmentation.n_objects(np.asarray(predicted_masks[field]()))) for field in sorted(predicted_masks)],
+        columns=["field", "n_cells"],
+    )
+    counts["method"] = segmentation_method.get("method", "unknown")
+    empty = counts.loc[counts["n_cells"] == 0, "field"].tolist()
+    if empty:
+        logger.warning("%d of %d fields have no cell found: %s", len(empty), len(counts), ", ".join(empty))
+    return counts
+
+
 def map_masks_to_raw_frame(
     predicted_masks: Partitions, field_table: pd.DataFrame, preprocessing: PreprocessingParams, compute: ComputeParams
 ) -> dict[str, Any]:

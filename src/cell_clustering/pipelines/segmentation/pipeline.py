@@ -4,6 +4,7 @@ from kedro.pipeline import Node, Pipeline
 
 from cell_clustering.pipelines.segmentation.nodes import (
     choose_segmentation_method,
+    count_cells_per_field,
     evaluate_segmentation,
     map_masks_to_raw_frame,
     plot_segmentation,
@@ -33,8 +34,14 @@ def _raw_frame_nodes() -> list[Node]:
 
 
 def _quality_nodes() -> list[Node]:
-    """Quality against the annotations, and the outline figure."""
+    """Cells per field, quality against the annotations, and the outline figure."""
     return [
+        Node(
+            count_cells_per_field,
+            inputs=["predicted_masks", "segmentation_method"],
+            outputs="cells_per_field",
+            name="count_cells_per_field",
+        ),
         Node(
             evaluate_segmentation,
             inputs=[
