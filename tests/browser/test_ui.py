@@ -169,7 +169,11 @@ def test_kedro_viz_shows_the_five_pipelines_and_the_evaluation_nodes(demo_run, p
 def test_mlflow_ui_lists_the_run_its_params_and_a_metric_history(demo_run, page):
     client = MlflowClient(tracking_uri=f"sqlite:///{demo_run / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("cell_clustering")
-    (run,) = client.search_runs([experiment.experiment_id], filter_string="attributes.run_name = '__default__'")
+    # The demo run's own `kedro run` (other tests sharing the project may add later ones).
+    run = client.search_runs(
+        [experiment.experiment_id], filter_string="attributes.run_name = '__default__'",
+        order_by=["attributes.start_time ASC"], max_results=1,
+    )[0]
     history = client.get_metric_history(run.info.run_id, "cellpose.train_loss")
     assert len(history) > 1
 
