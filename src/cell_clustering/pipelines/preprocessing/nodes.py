@@ -31,7 +31,7 @@ from cell_clustering.parameters.preprocessing import DensityBin
 logger = logging.getLogger(__name__)
 
 FIELD_TABLE_COLUMNS = [
-    "field", "condition", "status", "file", "axes", "channel", "channel_names", "rows", "cols",
+    "field", "condition", "status", "file", "path", "axes", "channel", "channel_names", "rows", "cols",
     "pixel_size_um", "pixel_size_from", "angle_deg", "angle_confidence",
     "n_edge_pixels", "low_confidence", "rotation_deg", "foreground_fraction", "density_bin",
     "clahe_clip_limit", "clahe_kernel_size", "tv_weight",
@@ -65,6 +65,7 @@ def _describe_file(field: str, raw: microscopy.RawField, params: PreprocessingPa
     pixel_size, source = _pixel_size(raw, params)
     return {
         "file": raw.source or field,
+        "path": raw.path or raw.source or field,
         "axes": raw.axes,
         "channel": str(params.layout.cell_channel),
         "channel_names": "|".join(raw.channel_names),

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cell_clustering import microscopy, reporting, segmentation
 from cell_clustering import preprocessing as steps
+from cell_clustering import reporting, segmentation
 from cell_clustering.errors import ProjectValueError
 from cell_clustering.fields import Partitions, require_partitions
 from cell_clustering.parallel import lazy_partitions
@@ -377,13 +377,14 @@ def map_masks_to_raw_frame(
     )
 
 
-def write_cellpose_gui_files(raw_images: Partitions, raw_frame_masks: Partitions) -> dict[str, Any]:
+def write_cellpose_gui_files(raw_frame_masks: Partitions, field_table: pd.DataFrame) -> dict[str, Any]:
     """Lazy partitions of Cellpose GUI annotations (``<field>_seg.npy``): the raw-frame
-    masks and the raw file's path, so that the GUI opens each field with its masks,
-    ready to correct and to train on."""
+    masks and the raw file's path (from the field table: the raw image is not read
+    again), so that the GUI opens each field with its masks, ready to correct and to
+    train on."""
+    paths = field_table.set_index("field")["path"]
 
     def gui_file(field: str) -> dict[str, Any]:
-        raw = microscopy.as_raw_field(raw_images[field](), field)
-        return {"masks": np.asarray(raw_frame_masks[field]()), "filename": raw.path or raw.source}
+        return {"masks": np.asarray(raw_frame_masks[field]()), "filename": str(paths[field])}
 
     return {field: partial(gui_file, field) for field in sorted(raw_frame_masks)}

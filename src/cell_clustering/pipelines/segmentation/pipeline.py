@@ -26,7 +26,7 @@ def _raw_frame_nodes() -> list[Node]:
         ),
         Node(
             write_cellpose_gui_files,
-            inputs=["raw_images", "raw_frame_masks"],
+            inputs=["raw_frame_masks", "field_table"],
             outputs="cellpose_gui_masks",
             name="write_cellpose_gui_files",
         ),
