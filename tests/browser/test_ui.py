@@ -144,6 +144,9 @@ def test_kedro_viz_shows_the_five_pipelines_and_the_evaluation_nodes(demo_run, p
     with server(command, f"http://127.0.0.1:{port}/api/main", demo_run):
         page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
         page.locator(".pipeline-list").get_by_text("__default__").first.click()
+        # The drop-down renders its options a moment after the click; reading them at
+        # once can find none (it did on CI), so wait for the last one to be drawn.
+        page.get_by_role("option", name="evaluation", exact=True).wait_for(timeout=30_000)
         listed = page.get_by_role("option").all_inner_texts()
         assert {"preprocessing", "segmentation", "patching", "modelling", "evaluation"} <= set(listed)
 
