@@ -4,7 +4,11 @@ from cell_clustering.datasets.cellpose_datasets import (
     CellposeModelDataset,
     CellposeSegDataset,
 )
-from cell_clustering.datasets.demo_owned import DemoFolderDataset, DemoTableDataset
+from cell_clustering.datasets.demo_owned import (
+    DemoFolderDataset,
+    DemoTableDataset,
+    LabelMaskFolderDataset,
+)
 from cell_clustering.datasets.idx_dataset import IdxDataset
 from cell_clustering.datasets.microscopy_datasets import (
     MicroscopyFileDataset,
@@ -29,6 +33,7 @@ __all__ = [
     "DemoFolderDataset",
     "DemoTableDataset",
     "IdxDataset",
+    "LabelMaskFolderDataset",
     "MicroscopyFileDataset",
     "MicroscopyFolderDataset",
     "MlflowNestedRunsDataset",

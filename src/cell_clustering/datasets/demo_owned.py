@@ -12,18 +12,23 @@ of fields is written beside its place and swapped in whole once complete.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import tifffile
 from kedro.io.core import DatasetError
+from PIL import Image
 
 from cell_clustering.datasets.optional_csv_dataset import OptionalCSVDataset
 from cell_clustering.datasets.optional_partitioned_dataset import (
     OptionalPartitionedDataset,
 )
-from cell_clustering.errors import ProjectError
+from cell_clustering.errors import ProjectError, ProjectValueError
 
 MARKER = ".made-by-demo-data"
 _HOW_TO = (
@@ -128,3 +133,51 @@ class DemoTableDataset(OptionalCSVDataset):
         claim(self._fs, folder)
         super().save(data)
         write_manifest(self._fs, folder)
+
+
+# Label masks as annotation tools write them (Cellpose GUI, Fiji, napari, QuPath).
+MASK_SUFFIXES = (".tif", ".tiff", ".png")
+
+
+def read_label_mask(fs: Any, path: str) -> np.ndarray:
+    """The (rows, cols) integer label image in a ``.tif`` / ``.tiff`` / ``.png`` file."""
+    with fs.open(path, "rb") as stream:
+        if path.lower().endswith(".png"):
+            with Image.open(io.BytesIO(stream.read())) as image:
+                labels = np.asarray(image)
+        else:
+            labels = tifffile.imread(stream)
+    labels = np.squeeze(labels)
+    if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
+        raise ProjectValueError(
+            f"Mask file '{path}' holds a {labels.dtype} array of shape {labels.shape}; a mask is one "
+            "2-D integer image of cell labels (0 background). Save it as a label image, not in colour."
+        )
+    return labels
+
+
+class LabelMaskFolderDataset(DemoFolderDataset):
+    """A folder of label masks: every ``.tif`` / ``.tiff`` / ``.png`` (any case) under it,
+    keyed by its path without the suffix, as the images are (``<field>.tif`` or the
+    Cellpose GUI's ``<field>_masks.png``). Hidden files and folders are skipped; files of
+    other kinds (``_seg.npy``, notes) are read by other datasets or not at all.
+
+    Saving is the demo's (:class:`DemoFolderDataset`, ``.tif`` files).
+    """
+
+    def load(self) -> dict[str, Any]:
+        fs, root = self._filesystem, PurePosixPath(self._normalized_path)
+        if not fs.exists(str(root)):
+            return {}
+        loaders: dict[str, Any] = {}
+        for path in sorted(fs.find(str(root), withdirs=False)):
+            relative = PurePosixPath(fs._strip_protocol(path)).relative_to(root)
+            if relative.suffix.lower() not in MASK_SUFFIXES or any(part.startswith(".") for part in relative.parts):
+                continue
+            key = str(relative.with_suffix(""))
+            if key in loaders:
+                raise ProjectValueError(
+                    f"Two mask files for '{key}' in '{root}' (differing only in their suffix); keep one."
+                )
+            loaders[key] = partial(read_label_mask, fs, path)
+        return loaders

@@ -248,11 +248,12 @@ def preprocess_nuclei(
 def _annotation_loaders(raw_masks: Partitions, raw_annotations_seg: Partitions) -> dict[str, Any]:
     """One loader per field from mask TIFFs and Cellpose GUI files.
 
-    The GUI names its files ``<image>_masks.tif`` and ``<image>_seg.npy``; both map
-    to the image's field key. A TIFF wins over a ``_seg.npy`` of the same field.
+    The GUI names its files ``<image>_masks.png`` / ``.tif`` and ``<image>_seg.npy``,
+    ``cellpose.io.save_masks`` ``<image>_cp_masks.png``; all map to the image's field
+    key. A label image wins over a ``_seg.npy`` of the same field.
     """
-    loaders = {key.removesuffix("_masks"): load for key, load in raw_annotations_seg.items()}
-    loaders.update({key.removesuffix("_masks"): load for key, load in raw_masks.items()})
+    loaders = {key: load for key, load in raw_annotations_seg.items()}
+    loaders.update({key.removesuffix("_cp_masks").removesuffix("_masks"): load for key, load in raw_masks.items()})
     return loaders
 
 
