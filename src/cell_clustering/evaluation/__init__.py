@@ -10,11 +10,11 @@ __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
     submod_attrs={
         "clustering": [
-            "cluster", "external_scores", "gaussian_mixture", "hungarian_accuracy",
+            "candidate_seeds", "cluster", "consensus_choice", "external_scores", "gaussian_mixture", "hungarian_accuracy",
             "internal_scores", "kmeans", "umap_embedding",
         ],
         "comparison": [
-            "METRICS", "as_mlflow_metrics", "compare", "condition_ceiling", "head_labels", "linear_probe", "probes",
+            "METRICS", "HeadResult", "as_mlflow_metrics", "compare", "condition_ceiling", "head_labels", "linear_probe", "probes",
             "report_assignments", "seeded_clusterings",
         ],
         "composition": ["composition"],

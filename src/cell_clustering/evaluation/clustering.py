@@ -38,6 +38,39 @@ def umap_embedding(latents: np.ndarray, n_components: int, n_neighbors: int, see
 CLUSTERERS = {"kmeans": kmeans, "gmm": gaussian_mixture}
 
 
+def candidate_seeds(seed: int, n_candidates: int) -> list[int]:
+    """The UMAP seeds behind clustering seed ``seed``: ``n_candidates`` of them, disjoint
+    between clustering seeds (seed 0 → 0..n-1, seed 1 → n..2n-1, ...)."""
+    return [seed * n_candidates + offset for offset in range(n_candidates)]
+
+
+def pairwise_agreement(partitions: list[np.ndarray]) -> np.ndarray:
+    """(P, P) adjusted Rand index between every two partitions of the same samples."""
+    agreement = np.ones((len(partitions), len(partitions)))
+    for first in range(len(partitions)):
+        for second in range(first + 1, len(partitions)):
+            value = metrics.adjusted_rand_score(partitions[first], partitions[second])
+            agreement[first, second] = agreement[second, first] = value
+    return agreement
+
+
+def consensus_choice(partitions: list[np.ndarray]) -> tuple[int, float]:
+    """The index of the partition that agrees best with all the others (highest mean
+    ARI to them: the medoid partition) and the mean ARI between the partitions, a
+    label-free measure of how stable the clustering is (1: all identical).
+
+    UMAP is a stochastic embedding: a few of its seeds split or merge a cluster that
+    most seeds find. Keeping the medoid of several fits drops those without looking
+    at any label (consensus clustering, Monti et al. 2003; Strehl & Ghosh 2002).
+    """
+    if len(partitions) == 1:
+        return 0, float("nan")
+    agreement = pairwise_agreement(partitions)
+    off_diagonal = ~np.eye(len(partitions), dtype=bool)
+    mean_to_others = np.where(off_diagonal, agreement, 0.0).sum(axis=1) / (len(partitions) - 1)
+    return int(np.argmax(mean_to_others)), float(agreement[off_diagonal].mean())
+
+
 def cluster(latents: np.ndarray, n_clusters: int, method: str = "kmeans", seed: int = 0, n_init: int = 10) -> np.ndarray:
     """Labels (N,) from the named clustering method: ``kmeans`` or ``gmm``."""
     if method not in CLUSTERERS:

@@ -12,7 +12,7 @@ it is a diagnostic and is never used to choose anything.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,36 +20,62 @@ from sklearn import metrics
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from cell_clustering.evaluation.clustering import cluster, umap_embedding
+from cell_clustering.evaluation.clustering import (
+    candidate_seeds,
+    cluster,
+    consensus_choice,
+    umap_embedding,
+)
 from cell_clustering.evaluation.representations import standardise
 from cell_clustering.evaluation.scoring import UNMATCHED, score
 from cell_clustering.parameters.evaluation import EvaluationParams
 
 METRICS = (
-    "silhouette", "davies_bouldin", "calinski_harabasz", "accuracy", "nmi", "ari",
+    "stability", "silhouette", "davies_bouldin", "calinski_harabasz", "accuracy", "nmi", "ari",
     "shape_accuracy", "shape_nmi", "shape_ari",
 )
 
 
 class _Spaces:
-    """The standardised representation and its UMAPs, one per seed, computed once."""
+    """The standardised representation and its UMAPs (``umap.candidates`` per
+    clustering seed), computed once and shared by every head and k."""
 
     def __init__(self, values: np.ndarray, params: EvaluationParams) -> None:
         self.values, self.params, self._umaps = standardise(values), params, {}
 
-    def for_head(self, head: str, seed: int) -> np.ndarray:
-        if not head.startswith("umap_"):
-            return self.values
+    def umaps(self, seed: int) -> list[tuple[int, np.ndarray]]:
+        """(UMAP seed, embedding) of every candidate behind clustering seed ``seed``."""
         if seed not in self._umaps:
             umap = self.params.umap
-            self._umaps[seed] = umap_embedding(self.values, umap.n_components, umap.n_neighbors, seed, umap.min_dist)
+            self._umaps[seed] = [
+                (umap_seed, umap_embedding(self.values, umap.n_components, umap.n_neighbors, umap_seed, umap.min_dist))
+                for umap_seed in candidate_seeds(seed, umap.candidates)
+            ]
         return self._umaps[seed]
 
 
-def head_labels(spaces: _Spaces, head: str, k: int, seed: int, n_init: int) -> tuple[np.ndarray, np.ndarray]:
-    """The clusters of one head and the space they were drawn in."""
-    space = spaces.for_head(head, seed)
-    return cluster(space, k, head.removeprefix("umap_"), seed, n_init), space
+class HeadResult(NamedTuple):
+    """One head's clusters, the space it drew them in and, for the ``umap_*`` heads,
+    the mean agreement (ARI) between its candidate fits (NaN with one candidate)."""
+
+    labels: np.ndarray
+    space: np.ndarray
+    stability: float = float("nan")
+
+
+def head_labels(spaces: _Spaces, head: str, k: int, seed: int, n_init: int) -> HeadResult:
+    """The clusters of one head at clustering seed ``seed``.
+
+    ``kmeans`` / ``gmm`` cluster the standardised representation. ``umap_*`` heads fit
+    the clusterer on each candidate UMAP and keep the medoid partition (see
+    :func:`~cell_clustering.evaluation.clustering.consensus_choice`).
+    """
+    method = head.removeprefix("umap_")
+    if not head.startswith("umap_"):
+        return HeadResult(cluster(spaces.values, k, method, seed, n_init), spaces.values)
+    fits = [(cluster(space, k, method, umap_seed, n_init), space) for umap_seed, space in spaces.umaps(seed)]
+    chosen, stability = consensus_choice([labels for labels, _ in fits])
+    return HeadResult(*fits[chosen], stability)
 
 
 def _summary(representation: str, head: str, k: int, runs: list[dict[str, float]]) -> dict[str, Any]:
@@ -75,8 +101,9 @@ def compare(
             for k in params.n_clusters:
                 runs = []
                 for seed in params.seeds:
-                    clusters, space = head_labels(spaces, head, k, seed, params.n_init)
-                    runs.append(score(space, clusters, labels, shape_classes))
+                    result = head_labels(spaces, head, k, seed, params.n_init)
+                    run = score(result.space, result.labels, labels, shape_classes)
+                    runs.append({**run, "stability": result.stability} if np.isfinite(result.stability) else run)
                 rows.append({**_summary(name, head, k, runs), "n_cells": len(values)})
     return pd.DataFrame(rows)
 
@@ -117,7 +144,7 @@ def report_assignments(
     spaces = _Spaces(representations[params.report.representation], params)
     assignments = patch_metadata[id_columns].copy()
     for k in params.n_clusters:
-        assignments[f"cluster_k{k}"] = head_labels(spaces, params.report.head, k, params.seeds[0], params.n_init)[0]
+        assignments[f"cluster_k{k}"] = head_labels(spaces, params.report.head, k, params.seeds[0], params.n_init).labels
     return assignments
 
 
@@ -142,4 +169,4 @@ def as_mlflow_metrics(table: pd.DataFrame, diagnostics: Mapping[str, Any]) -> di
 def seeded_clusterings(values: np.ndarray, params: EvaluationParams) -> list[np.ndarray]:
     """The reported head's clusters of ``values`` at ``report.k``, one per seed."""
     spaces = _Spaces(values, params)
-    return [head_labels(spaces, params.report.head, params.report.k, seed, params.n_init)[0] for seed in params.seeds]
+    return [head_labels(spaces, params.report.head, params.report.k, seed, params.n_init).labels for seed in params.seeds]

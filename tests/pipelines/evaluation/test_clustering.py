@@ -13,6 +13,7 @@ from cell_clustering.evaluation import (
     compare,
     composition,
     condition_ceiling,
+    consensus_choice,
     hungarian_accuracy,
     internal_scores,
     linear_probe,
@@ -56,6 +57,29 @@ def test_well_separated_blobs_are_found_exactly_by_every_head_and_seed():
     assert metrics_["latents.kmeans.k3.accuracy"] == {"value": 1.0, "step": 0}
     assert metrics_["latents.gmm.k3.accuracy_sd"]["value"] == 0.0
     assert metrics_["latents.probe.shape_accuracy"]["value"] == 0.9 and "truth.shape_condition_nmi_ceiling" in metrics_
+
+
+def test_consensus_keeps_the_partition_most_others_agree_with_and_measures_their_agreement():
+    common = np.repeat([0, 1, 2], 10)
+    relabelled = (common + 1) % 3  # the same partition under other cluster numbers
+    merged = np.where(common == 2, 1, common)  # a fit that merged two clusters
+    index, stability = consensus_choice([merged, common, relabelled, common])
+    assert index in (1, 2, 3)
+    # Pairs: three identical (ARI 1) and three against the merged fit.
+    against_merged = metrics.adjusted_rand_score(common, merged)
+    assert stability == pytest.approx((3 * 1.0 + 3 * against_merged) / 6)
+    assert consensus_choice([common]) == (0, pytest.approx(np.nan, nan_ok=True))
+
+
+def test_umap_heads_report_the_stability_of_their_candidates():
+    latents, truth, metadata = _blobs(n=200)
+    params = block("evaluation", representations=["latents"], heads=["umap_gmm", "kmeans"], n_clusters=[3], seeds=[0, 1],
+                   report={"representation": "latents", "head": "umap_gmm", "k": 3}, n_init=2,
+                   umap={"n_components": 2, "n_neighbors": 15, "candidates": 3})
+    table = compare({"latents": latents}, params, metadata["condition"].to_numpy(), None).set_index("head")
+    assert table.at["umap_gmm", "accuracy"] == 1.0
+    assert table.at["umap_gmm", "stability"] == pytest.approx(1.0)  # well-separated blobs: every fit agrees
+    assert pd.isna(table.at["kmeans", "stability"])  # a single fit has no stability
 
 
 def test_internal_scores_equal_scikit_learn():
