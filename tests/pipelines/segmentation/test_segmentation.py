@@ -269,3 +269,21 @@ def test_cells_per_field_lists_the_fields_where_nothing_was_found(caplog):
     assert counts.set_index("field")["n_cells"].to_dict() == {"c/none": 0, "c/two": 2}
     assert (counts["method"] == "classical").all()
     assert "1 of 2 fields have no cell found: c/none" in caplog.text
+
+
+def test_the_same_seed_trains_the_same_weights_and_finds_the_same_masks():
+    train = [demo_data.nuclei_crop(0)]
+    held_out = demo_data.nuclei_crop(100)[0][:128, :128]
+    budget = CellposeTrainingParams(updates=2, batch_size=1, bsize=128, min_train_masks=1, n_checks=2, seed=4)
+
+    def trained() -> tuple[dict, np.ndarray]:
+        model = cp.build_model(cp.ModelSource("none"), seed=4)
+        np.random.seed(999)  # whatever the global RNGs hold before must not matter
+        torch.manual_seed(999)
+        cp.train(model, [i.astype(np.float32) for i, _ in train], [m for _, m in train], [], [], budget)
+        return model.net.state_dict(), cp.segment(model, held_out.astype(np.float32))
+
+    (first_weights, first_masks), (second_weights, second_masks) = trained(), trained()
+    for name, tensor in first_weights.items():
+        torch.testing.assert_close(tensor, second_weights[name], rtol=0, atol=0)
+    np.testing.assert_array_equal(first_masks, second_masks)
