@@ -23,7 +23,7 @@ from mlflow.tracking import MlflowClient
 
 from cell_clustering.datasets import OptionalPartitionedDataset
 from cell_clustering.parallel import SEQUENTIAL, FieldFailed, ordered_map
-from cell_clustering.parallel.progress import FieldProgress
+from cell_clustering.parallel.progress import Progress
 from cell_clustering.parameters import ComputeParams
 from cell_clustering.pipelines.patching.nodes import extract_patches
 from cell_clustering.pipelines.preprocessing.nodes import (
@@ -161,7 +161,7 @@ def test_progress_draws_a_bar_on_a_terminal():
             return True
 
     screen = Terminal()
-    progress = FieldProgress(3, "Cutting patches", stream=screen)
+    progress = Progress(3, "Cutting patches", stream=screen)
     for _ in range(3):
         progress.tick()
     assert "\r" in screen.getvalue() and "Cutting patches" in screen.getvalue() and "3/3" in screen.getvalue()

@@ -186,3 +186,14 @@ def test_early_stopping_ends_before_the_last_epoch():
                             early_stopping_patience=3, progress_bar=False)
     history = train(model, _blobs(), config)
     assert len(history["train_total"]) < 20
+
+
+def test_training_progress_in_a_log_file_is_four_lines_not_one_per_epoch(caplog):
+    # Pytest's stderr is not a terminal: what `kedro run > log` would get.
+    model = VAE(VAEConfig(patch_size=28, latent_dim=4, feature_dim=16))
+    config = TrainingParams(epochs=20, batch_size=16, validation_fraction=0.0, min_updates=0)
+    with caplog.at_level("INFO", logger="cell_clustering.parallel.progress"):
+        train(model, _blobs(), config)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Training the shape model")]
+    assert [line.split(",")[0] for line in lines] == [f"Training the shape model: {n}/20 epochs" for n in (5, 10, 15, 20)]
+    assert all(", loss " in line for line in lines)

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from cell_clustering.errors import ProjectError
 from cell_clustering.modelling.augment import AugmentConfig, augment
+from cell_clustering.parallel.progress import Progress
 from cell_clustering.parameters.modelling import TrainingParams
 
 logger = logging.getLogger(__name__)
@@ -208,13 +208,14 @@ def train(
     if hasattr(model, "generator"):  # models that draw their own views (contrastive)
         model.generator.manual_seed(config.seed)
     augmentation = AugmentConfig(**config.augment.model_dump())
-    epochs = tqdm(range(n_epochs(config, len(train_idx))), desc="training", unit="epoch", disable=not config.progress_bar)
-    for epoch in epochs:
+    total = n_epochs(config, len(train_idx))
+    progress = Progress(total, "Training the shape model", unit="epoch", enabled=config.progress_bar)
+    for epoch in range(total):
         step = _Step(beta_at(epoch, getattr(model.config, "beta", 0.0), config.beta_warmup_epochs), optimiser, augmentation, generator)
         train_batches = _batches(train_idx_t[torch.randperm(len(train_idx_t), generator=generator)], config.batch_size)
         results = _epoch_results(model, (tensor, condition_tensor), (train_batches, validation_batches), step)
         monitor.record(results)
-        epochs.set_postfix(loss=f"{results[monitor.name]:.2f}")
+        progress.tick(loss=f"{results[monitor.name]:.2f}")
         problem = monitor.problem(results, epoch)
         if problem:
             monitor.restore_best(model)

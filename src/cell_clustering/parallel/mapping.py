@@ -25,7 +25,7 @@ from joblib import Parallel, delayed, parallel_config
 
 from cell_clustering import parallel
 from cell_clustering.errors import ProjectError
-from cell_clustering.parallel.progress import FieldProgress
+from cell_clustering.parallel.progress import Progress
 from cell_clustering.parameters import ComputeParams
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def ordered_map(
     tasks: Mapping[str, Callable[[], T]], compute: ComputeParams | None, description: str = "Fields"
 ) -> Iterator[tuple[str, T]]:
     """Run every zero-argument task and yield ``(key, result)`` in sorted key order,
-    showing progress (:class:`~cell_clustering.parallel.progress.FieldProgress`).
+    showing progress (:class:`~cell_clustering.parallel.progress.Progress`).
 
     Parameters
     ----------
@@ -80,7 +80,7 @@ def ordered_map(
     FieldFailed
         From the first failing field in key order, naming it.
     """
-    progress = FieldProgress(len(tasks), description)
+    progress = Progress(len(tasks), description)
     for key, result in _ordered_results(tasks, compute or SEQUENTIAL):
         progress.tick()
         yield key, result
@@ -129,7 +129,7 @@ class _LazyOrderedResults:
         raise KeyError(f"No result for field '{key}'.")
 
 
-def _ticking(key: str, task: Callable[[], T], progress: FieldProgress) -> T:
+def _ticking(key: str, task: Callable[[], T], progress: Progress) -> T:
     result = _named(key, task)
     progress.tick()
     return result
@@ -145,7 +145,7 @@ def lazy_partitions(
     next results as they come."""
     config = compute or SEQUENTIAL
     if config.backend == "sequential":
-        progress = FieldProgress(len(tasks), description)
+        progress = Progress(len(tasks), description)
         return {key: partial(_ticking, key, task, progress) for key, task in tasks.items()}
     shared = _LazyOrderedResults(tasks, config, description)
     return {key: _Pull(shared, key) for key in tasks}
