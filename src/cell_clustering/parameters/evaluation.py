@@ -35,7 +35,7 @@ class UmapParams(Params):
     """UMAP before the ``umap_*`` heads (N2D: min_dist 0 packs the clusters)."""
 
     n_components: int = Field(8, ge=2)
-    n_neighbors: int = Field(15, ge=2)
+    n_neighbors: int = Field(30, ge=2)
     min_dist: float = Field(0.0, ge=0, le=1)
     candidates: int = Field(10, ge=1)  # UMAP fits per clustering seed; the medoid partition is kept
 
