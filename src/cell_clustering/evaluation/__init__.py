@@ -18,6 +18,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "report_assignments", "seeded_clusterings",
         ],
         "composition": ["composition"],
+        "field_statistics": ["field_level_test", "field_proportions"],
         "representations": ["MORPHOLOGY_FEATURES", "morphology", "pixels_pca", "standardise"],
         "scoring": [
             "ID_COLUMNS", "UNMATCHED", "check_against_data", "check_aligned", "labels_of", "score", "shape_classes_of",

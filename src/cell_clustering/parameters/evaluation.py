@@ -47,6 +47,15 @@ class MapParams(Params):
     min_dist: float = Field(0.1, ge=0, le=1)
 
 
+class FieldStatisticsParams(Params):
+    """Composition statistics with fields as the unit (``evaluation.field_statistics``)."""
+
+    n_permutations: PositiveInt = 9999
+    n_bootstrap: PositiveInt = 2000
+    confidence: float = Field(0.95, gt=0, lt=1)
+    seed: NonNegativeInt = 0
+
+
 class EvaluationParams(Params):
     """The ``evaluation`` block (``conf/base/parameters_evaluation.yml``)."""
 
@@ -62,6 +71,7 @@ class EvaluationParams(Params):
     pixels: PixelsParams = PixelsParams()
     umap: UmapParams = UmapParams()
     map: MapParams = MapParams()
+    field_statistics: FieldStatisticsParams = FieldStatisticsParams()
     samples_per_cluster: PositiveInt = 7
     latent_dims_to_plot: list[NonNegativeInt] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
 

@@ -25,6 +25,7 @@ from cell_clustering.pipelines.evaluation.nodes import (
     build_report,
     cluster_composition,
     compare_representations,
+    field_statistics,
     plot_cluster_samples,
     represent_cells,
 )
@@ -171,20 +172,25 @@ def test_chi_squared_detects_planted_dependence_only():
 
 
 def test_single_condition_skips_statistics_with_a_note_and_report_says_so():
-    assignments = pd.DataFrame({"condition": "control", "cluster_k2": np.arange(10) % 2})
+    assignments = pd.DataFrame({"field": "control/a", "condition": "control", "cluster_k2": np.arange(10) % 2})
     params = block("evaluation", n_clusters=[2], report={"k": 2}, control_condition="control", samples_per_cluster=3)
     table, test = cluster_composition(assignments, params)
     assert "only one condition" in test["note"]
     assert "enrichment_p_value" not in table
+    _, field_effects, field_test = field_statistics(assignments, params)
+    assert field_effects.empty and "two fields each" in field_test["note"]
     _, png = plot_cluster_samples(np.zeros((10, 1, 8, 8), np.float32), assignments, params)
     metrics_table = pd.DataFrame({"representation": ["latents"], "head": ["gmm"], "k": [2], "silhouette": [0.5]})
     fields = pd.DataFrame({"field": ["control/a", "control/notes"], "condition": "control", "status": ["ok", "skipped: 'notes.txt' is not an image file"],
                            "pixel_size_um": 0.65, "rotation_deg": 0.0})
     method = {"method": "cellpose", "reason": "3 annotated field(s) to train Cellpose on"}
-    page = build_report(metrics_table, {"probe_shape_accuracy": {}}, table, test, fields, method, params, **dict.fromkeys(FIGURE_TITLES, png))
-    assert "only one condition" in page
+    page = build_report(
+        metrics_table, {"probe_shape_accuracy": {}}, table, test, field_effects, field_test, fields, method, params,
+        **dict.fromkeys(FIGURE_TITLES, png),
+    )
+    assert "only one condition" in page and "two fields each" in page
     assert "notes.txt" in page and "Segmented with cellpose" in page
-    assert page.count("<img ") == 5 and page.count("<table") == 4
+    assert page.count("<img ") == 5 and page.count("<table") == 5  # the field-level table is there, empty
     assert "NMI not computed" in page
 
 

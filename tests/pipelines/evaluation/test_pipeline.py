@@ -18,7 +18,8 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     features = {"area": truth * 100.0, "aspect_ratio": 1.0 + truth, "angle_to_grooves_deg": 10.0 * truth, "solidity": 0.9}
     features.update({name: rng.uniform(size=120) for name in ("perimeter", "major_axis_length", "minor_axis_length",
                                                               "eccentricity", "extent", "mean_intensity", "orientation")})
-    metadata = pd.DataFrame({"field": "f", "condition": conditions, "cell_label": range(120), **features})
+    fields = [f"{condition}/f{index % 4}" for index, condition in enumerate(conditions)]  # 4 fields per condition
+    metadata = pd.DataFrame({"field": fields, "condition": conditions, "cell_label": range(120), **features})
     patch_truth = pd.DataFrame({"shape_class": np.array(["round", "spread", "elongated"])[truth]})
     params = block("evaluation", n_clusters=[2, 3], seeds=[0, 1], report={"k": 3}, n_init=2,
                    umap={"n_neighbors": 10}, pixels={"n_components": 4})
@@ -37,6 +38,11 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     assert outputs["representation_diagnostics"]["probe_shape_accuracy"]["pixels_pca"] < 0.6  # noise pixels
     assert list(outputs["cluster_assignments"].columns) == ["field", "condition", "cell_label", "cluster_k2", "cluster_k3"]
     assert outputs["composition_test"]["p_value"] < 1e-6
+    assert outputs["field_level_test"]["n_fields"] == 12 and outputs["field_level_test"]["p_value"] < 0.01
+    effects = outputs["field_effects"].set_index("cluster")
+    assert len(effects) == 3 and effects["difference"].min() == -1.0  # the control fields' own cluster
+    assert effects.loc[effects["difference"].idxmin(), "p_value"] < 0.01
+    assert len(outputs["field_proportions"]) == 12
     report = outputs["evaluation_report"]
     assert report.count("<img ") == 5 and "NMI(cluster, condition) = 1.000" in report
     assert "Segmented with classical: no annotated field" in report and "Input: 1 fields read, 0 skipped" in report

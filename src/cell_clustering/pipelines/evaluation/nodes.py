@@ -89,6 +89,28 @@ def cluster_composition(assignments: pd.DataFrame, params: EvaluationParams) -> 
     return table, test
 
 
+def field_statistics(assignments: pd.DataFrame, params: EvaluationParams) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """The reported clusters' composition with fields as the unit (see
+    ``evaluation.field_statistics``): per-field proportions, per-cluster effects
+    (mutant − control, bootstrap interval, permutation p-value) and the global test."""
+    proportions = evaluation.field_proportions(
+        _report_clusters(assignments, params), assignments["condition"].to_numpy(), assignments["field"].to_numpy()
+    )
+    options = params.field_statistics
+    effects, test = evaluation.field_level_test(
+        proportions, params.control_condition, n_permutations=options.n_permutations,
+        n_bootstrap=options.n_bootstrap, confidence=options.confidence, seed=options.seed,
+    )
+    logger.info("Field-level composition test (k=%s): %s", params.report.k, _field_note(test))
+    return proportions, effects, test
+
+
+def _field_note(test: dict[str, Any]) -> str:
+    if "p_value" not in test:
+        return test["note"]
+    return f"{test['test']}: {test['n_fields']} fields, p = {test['p_value']:.3g} ({test['n_permutations']} permutations)"
+
+
 def plot_cluster_samples(patches: np.ndarray, assignments: pd.DataFrame, params: EvaluationParams) -> tuple[Any, str]:
     """``samples_per_cluster`` patches of every cluster (rows), drawn with a seed."""
     clusters = _report_clusters(assignments, params)
@@ -201,6 +223,8 @@ def build_report(
     diagnostics: dict[str, Any],
     composition_table: pd.DataFrame,
     composition_test: dict[str, Any],
+    field_effects: pd.DataFrame,
+    field_test: dict[str, Any],
     field_table: pd.DataFrame,
     segmentation_method: dict[str, Any],
     params: EvaluationParams,
@@ -218,7 +242,12 @@ def build_report(
         reporting.table_section("Every representation through every head (mean over seeds)", metrics_table),
         *([reporting.table_section("How much of the planted shape each representation carries", probes)] if len(probes) else []),
         reporting.table_section(
-            f"Composition of the clusters (k = {params.report.k})", composition_table, note=_composition_note(composition_test)
+            f"Composition of the clusters (k = {params.report.k}), cells as the unit", composition_table,
+            note=_composition_note(composition_test),
+        ),
+        reporting.table_section(
+            f"Mutant − control share of each cluster, fields as the unit (k = {params.report.k})", field_effects,
+            note=_field_note(field_test),
         ),
         *[reporting.figure_section(FIGURE_TITLES[name], png) for name, png in figures.items()],
     ]
