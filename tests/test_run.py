@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.framework.project import pipelines
@@ -75,6 +76,12 @@ def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(demo_
 
     counts = pd.read_csv(next((project / "data/08_reporting/patch_counts.csv").iterdir()) / "patch_counts.csv")
     assert counts.set_index("condition").loc["total", "patches"] == len(patches_meta)
+
+    # The per-cell table, as an image-profiling user loads it: one row per patched cell.
+    profiles = pd.read_parquet(next((project / "data/08_reporting/cell_profiles.parquet").iterdir()) / "cell_profiles.parquet")
+    assert len(profiles) == len(patches_meta)
+    assert {"field", "condition", "cell_label", "raw_centroid_row", "area_um2", "latent_0", "cluster", "clustered_by"} <= set(profiles)
+    np.testing.assert_array_equal(profiles["cluster_k2"], assignments["cluster_k2"])
 
     report = next((project / "data/08_reporting/report.html").iterdir()) / "report.html"
     page = report.read_text()

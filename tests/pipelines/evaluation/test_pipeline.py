@@ -43,6 +43,13 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     assert len(effects) == 3 and effects["difference"].min() == -1.0  # the control fields' own cluster
     assert effects.loc[effects["difference"].idxmin(), "p_value"] < 0.01
     assert len(outputs["field_proportions"]) == 12
+    profiles = outputs["cell_profiles"]
+    assert len(profiles) == 120 and list(profiles["cell_label"]) == list(range(120))
+    np.testing.assert_array_equal(profiles[[f"latent_{i}" for i in range(6)]].to_numpy(), latents.astype(np.float32))
+    np.testing.assert_array_equal(profiles["cluster"], outputs["cluster_assignments"]["cluster_k3"])
+    assert set(profiles["clustered_by"]) == {f"{params.report.representation} / {params.report.head} / k=3"}
+    assert {"field", "condition", "cell_label", "aspect_ratio", "angle_to_grooves_deg", "cluster_k2"} <= set(profiles)
+    assert outputs["cell_profiles_csv"].equals(profiles)
     report = outputs["evaluation_report"]
     assert report.count("<img ") == 5 and "NMI(cluster, condition) = 1.000" in report
     assert "Segmented with classical: no annotated field" in report and "Input: 1 fields read, 0 skipped" in report

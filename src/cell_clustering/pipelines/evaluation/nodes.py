@@ -76,6 +76,36 @@ def cluster_cells(representations: dict[str, np.ndarray], patch_metadata: pd.Dat
     return evaluation.report_assignments(representations, patch_metadata, params, id_columns)
 
 
+# Per-cell table columns of patch_metadata, in this order: ids, coordinates (field =
+# the raw image's frame, rotated = the groove-aligned frame the cell was measured in),
+# morphology in physical units, then pixels-based shape ratios.
+_CELL_COLUMNS = [
+    "field", "condition", "cell_label", "raw_centroid_row", "raw_centroid_col", "centroid_row", "centroid_col",
+    "pixel_size_um", "area_um2", "perimeter_um", "major_axis_length_um", "minor_axis_length_um", "eccentricity",
+    "solidity", "extent", "aspect_ratio", "orientation", "angle_to_grooves_deg", "mean_intensity",
+]
+
+
+def cell_profiles(
+    latents: np.ndarray, patch_metadata: pd.DataFrame, assignments: pd.DataFrame, params: EvaluationParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per cell, as image-profiling tools load it: ids, centroids in the field's
+    and the rotated frame, morphology in µm, the plate map's ``Metadata_`` columns, the
+    latent coordinates (``latent_<i>``), the reported cluster (``cluster``, and
+    ``cluster_k<k>`` for every k) and what made it (``clustered_by``); returned twice,
+    for the Parquet and the CSV file."""
+    evaluation.check_aligned(latents, patch_metadata)
+    columns = [c for c in _CELL_COLUMNS if c in patch_metadata] + plate_map.metadata_columns(patch_metadata)
+    table = patch_metadata[columns].reset_index(drop=True)
+    latent_columns = pd.DataFrame(latents, columns=[f"latent_{i}" for i in range(latents.shape[1])])
+    clusters = assignments[[c for c in assignments if c.startswith("cluster_k")]].reset_index(drop=True)
+    report = params.report
+    table = pd.concat([table, latent_columns, clusters], axis=1)
+    table["cluster"] = clusters[f"cluster_k{report.k}"]
+    table["clustered_by"] = f"{report.representation} / {report.head} / k={report.k}"
+    return table, table  # Parquet (typed, compact) and CSV (for a spreadsheet)
+
+
 def _report_clusters(assignments: pd.DataFrame, params: EvaluationParams) -> np.ndarray:
     return assignments[f"cluster_k{params.report.k}"].to_numpy()
 

@@ -4,6 +4,7 @@ from kedro.pipeline import Node, Pipeline
 
 from cell_clustering.pipelines.evaluation.nodes import (
     build_report,
+    cell_profiles,
     cluster_cells,
     cluster_composition,
     compare_representations,
@@ -55,6 +56,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["cluster_assignments", "params:evaluation"],
                 outputs=["cluster_composition", "composition_test"],
                 name="cluster_composition",
+            ),
+            Node(
+                cell_profiles,
+                inputs=["latents", "patch_metadata", "cluster_assignments", "params:evaluation"],
+                outputs=["cell_profiles", "cell_profiles_csv"],
+                name="cell_profiles",
             ),
             Node(
                 field_statistics,
