@@ -135,6 +135,13 @@ def field_statistics(assignments: pd.DataFrame, params: EvaluationParams) -> tup
     return proportions, effects, test
 
 
+def _field_section(effects: pd.DataFrame, test: dict[str, Any], k: int) -> reporting.Section:
+    title = f"Mutant − control share of each cluster, fields as the unit (k = {k})"
+    if effects.empty:
+        return reporting.text_section(title, _field_note(test))
+    return reporting.table_section(title, effects, note=_field_note(test))
+
+
 def _field_note(test: dict[str, Any]) -> str:
     if "p_value" not in test:
         return test["note"]
@@ -275,10 +282,7 @@ def build_report(
             f"Composition of the clusters (k = {params.report.k}), cells as the unit", composition_table,
             note=_composition_note(composition_test),
         ),
-        reporting.table_section(
-            f"Mutant − control share of each cluster, fields as the unit (k = {params.report.k})", field_effects,
-            note=_field_note(field_test),
-        ),
+        _field_section(field_effects, field_test, params.report.k),
         *[reporting.figure_section(FIGURE_TITLES[name], png) for name, png in figures.items()],
     ]
     return reporting.render_report("cell-clustering: evaluation report", sections)
