@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from kedro.framework.project import pipelines
 from mlflow.tracking import MlflowClient
@@ -221,7 +222,7 @@ def test_report_shows_every_table_and_figure(demo_run, page):
     report = sorted((demo_run / "data/08_reporting/report.html").iterdir())[-1] / "report.html"
     page.goto(report.as_uri(), wait_until="load")
     images = page.locator("img")
-    assert images.count() == 5
+    assert images.count() == 6  # 5 figures and the latent map's preview
     for index in range(images.count()):
         image = images.nth(index)
         image.scroll_into_view_if_needed()
@@ -235,3 +236,22 @@ def test_report_shows_every_table_and_figure(demo_run, page):
         assert table.is_visible()
         assert table.locator("tbody tr").count() >= 1
     page.screenshot(path=SCREENSHOTS / "report.png", full_page=True)
+
+
+def test_hovering_a_cell_of_the_latent_map_shows_its_thumbnail_and_ids(demo_run, page):
+    report = sorted((demo_run / "data/08_reporting/report.html").iterdir())[-1] / "report.html"
+    page.goto(report.as_uri(), wait_until="load")
+    preview, text = page.locator("#cell-preview-image"), page.locator("#cell-preview-text")
+    assert text.inner_text() == ""  # filled by the hover handler only
+    points = page.locator("#latent-map .scatterlayer .point")
+    assert points.count() > 1
+    points.nth(points.count() - 1).scroll_into_view_if_needed()
+    points.nth(points.count() - 1).hover(force=True)
+    page.wait_for_function("() => document.getElementById('cell-preview-text').textContent.includes('field')", timeout=10_000)
+    assert preview.get_attribute("src").startswith("data:image/png;base64,")
+    shown = text.inner_text()
+    assignments = sorted((demo_run / "data/08_reporting/cluster_assignments.csv").iterdir())[-1] / "cluster_assignments.csv"
+    fields = set(pd.read_csv(assignments)["field"])
+    assert any(f"field {field} " in shown for field in fields), shown  # a real cell of the run
+    page.get_by_text("colour by condition").click()
+    page.screenshot(path=SCREENSHOTS / "report_latent_map.png", full_page=False)

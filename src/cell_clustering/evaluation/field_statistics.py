@@ -73,6 +73,11 @@ def _per_cluster(
     return {"difference": observed, "ci_low": np.percentile(boots, tail, axis=0), "ci_high": np.percentile(boots, 100 - tail, axis=0), "p_value": p_values}
 
 
+def _effect_columns(confidence: float) -> list[str]:
+    level = f"ci{round(100 * confidence)}"
+    return ["cluster", "mean_control", "mean_mutant", "difference", f"{level}_low", f"{level}_high", "p_value"]
+
+
 def field_level_test(
     proportions: pd.DataFrame, control: str, *, n_permutations: int = 9999, n_bootstrap: int = 2000, confidence: float = 0.95, seed: int = 0
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -102,7 +107,8 @@ def field_level_test(
     base = {"unit": "field", "n_fields": int(len(values)), "fields_per_condition": {str(k): int(v) for k, v in counts.items()}}
     if len(counts) < 2 or counts.min() < 2:
         note = "field-level statistics need at least two conditions with two fields each"
-        return pd.DataFrame(), {**base, "test": "none", "note": f"{note}; fields per condition: {base['fields_per_condition']}"}
+        empty = pd.DataFrame(columns=_effect_columns(confidence))  # with its header: a CSV that reads back
+        return empty, {**base, "test": "none", "note": f"{note}; fields per condition: {base['fields_per_condition']}"}
     observed = _between_sum_of_squares(values, conditions)
     permuted = np.array([_between_sum_of_squares(values, rng.permutation(conditions)) for _ in range(n_permutations)])
     test = {
@@ -110,12 +116,11 @@ def field_level_test(
         "statistic": observed, "n_permutations": n_permutations, "p_value": _p_value(observed, permuted),
     }
     if is_mutant.sum() < 2 or (~is_mutant).sum() < 2:
-        return pd.DataFrame(), {**test, "note": f"per-cluster effects need two {control!r} fields and two mutant fields"}
+        note = f"per-cluster effects need two {control!r} fields and two mutant fields"
+        return pd.DataFrame(columns=_effect_columns(confidence)), {**test, "note": note}
     effects = _per_cluster(values, is_mutant, rng, n_permutations, n_bootstrap, confidence)
-    table = pd.DataFrame({
-        "cluster": [c.removeprefix("cluster_") for c in columns],
-        "mean_control": values[~is_mutant].mean(axis=0), "mean_mutant": values[is_mutant].mean(axis=0),
-        "difference": effects["difference"], f"ci{int(100 * confidence)}_low": effects["ci_low"],
-        f"ci{int(100 * confidence)}_high": effects["ci_high"], "p_value": effects["p_value"],
-    })
-    return table, test
+    values_by_column = [
+        [c.removeprefix("cluster_") for c in columns], values[~is_mutant].mean(axis=0), values[is_mutant].mean(axis=0),
+        effects["difference"], effects["ci_low"], effects["ci_high"], effects["p_value"],
+    ]
+    return pd.DataFrame(dict(zip(_effect_columns(confidence), values_by_column, strict=True))), test

@@ -68,6 +68,7 @@ def test_a_difference_carried_by_one_field_alone_is_not_significant_at_the_field
 def test_too_few_fields_give_a_note_not_a_p_value():
     effects, test = _test(*_cells([("control", [0.5, 0.5], 20), ("Rac1", [0.5, 0.5], 20)], seed=4))
     assert effects.empty and "p_value" not in test and "two fields each" in test["note"]
+    assert list(effects.columns)[:2] == ["cluster", "mean_control"]  # saved with its header, it reads back
 
 
 def test_the_same_seed_gives_the_same_p_values():

@@ -51,5 +51,6 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     assert {"field", "condition", "cell_label", "aspect_ratio", "angle_to_grooves_deg", "cluster_k2"} <= set(profiles)
     assert outputs["cell_profiles_csv"].equals(profiles)
     report = outputs["evaluation_report"]
-    assert report.count("<img ") == 5 and "NMI(cluster, condition) = 1.000" in report
+    assert report.count("<img ") == 6 and "NMI(cluster, condition) = 1.000" in report  # 5 figures, the map's preview
+    assert "id=\"latent-map\"" in report and "plotly_hover" in report and "<script src=" not in report  # plotly.js inline: offline
     assert "Segmented with classical: no annotated field" in report and "Input: 1 fields read, 0 skipped" in report

@@ -207,6 +207,16 @@ def plot_latent_map(latents: np.ndarray, assignments: pd.DataFrame, params: Eval
     return figure, reporting.png_base64(figure)
 
 
+def interactive_latent_map(
+    latents: np.ndarray, patches: np.ndarray, assignments: pd.DataFrame, params: EvaluationParams
+) -> str:
+    """The report's interactive map (HTML): the 2-D UMAP of the latents, coloured by
+    cluster or condition, each cell's thumbnail and ids on hover."""
+    evaluation.check_aligned(patches, assignments)
+    embedding = evaluation.umap_embedding(latents, 2, params.map.n_neighbors, params.seeds[0], params.map.min_dist)
+    return reporting.latent_map(embedding, assignments, _report_clusters(assignments, params), patches)
+
+
 def plot_morphology_by_cluster(assignments: pd.DataFrame, patch_metadata: pd.DataFrame, params: EvaluationParams) -> tuple[Any, str]:
     """Box plots of shape features per cluster, so a cluster reads as a shape."""
     clusters = _report_clusters(assignments, params)
@@ -264,6 +274,7 @@ def build_report(
     field_test: dict[str, Any],
     field_table: pd.DataFrame,
     segmentation_method: dict[str, Any],
+    latent_map_html: str,
     params: EvaluationParams,
     **figures: str,
 ) -> str:
@@ -283,6 +294,7 @@ def build_report(
             note=_composition_note(composition_test),
         ),
         _field_section(field_effects, field_test, params.report.k),
+        reporting.Section("Latent map: hover a cell to see it", latent_map_html),
         *[reporting.figure_section(FIGURE_TITLES[name], png) for name, png in figures.items()],
     ]
     return reporting.render_report("cell-clustering: evaluation report", sections)

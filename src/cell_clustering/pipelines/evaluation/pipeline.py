@@ -9,6 +9,7 @@ from cell_clustering.pipelines.evaluation.nodes import (
     cluster_composition,
     compare_representations,
     field_statistics,
+    interactive_latent_map,
     plot_cluster_correlations,
     plot_cluster_samples,
     plot_latent_distributions,
@@ -69,6 +70,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=["field_proportions", "field_effects", "field_level_test"],
                 name="field_statistics",
             ),
+            Node(
+                interactive_latent_map,
+                inputs=["latents", "patches", "cluster_assignments", "params:evaluation"],
+                outputs="latent_map_html",
+                name="interactive_latent_map",
+            ),
             *figure_nodes,
             Node(
                 build_report,
@@ -81,6 +88,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "field_test": "field_level_test",
                     "field_table": "field_table",
                     "segmentation_method": "segmentation_method",
+                    "latent_map_html": "latent_map_html",
                     "params": "params:evaluation",
                     **{name: f"{name}_png" for name in FIGURES},
                 },
