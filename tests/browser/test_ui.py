@@ -229,8 +229,10 @@ def test_report_shows_every_table_and_figure(demo_run, page):
         loaded = image.evaluate("img => img.complete && img.naturalWidth > 0 && img.naturalHeight > 0")
         assert loaded, f"figure {index} ({image.get_attribute('alt')}) is broken"
         assert image.bounding_box()["width"] > 100
+    assert page.locator("details table").is_hidden()  # every metric at every k: one click away
+    page.get_by_text("Every metric at every k").click()
     tables = page.locator("table")
-    assert tables.count() >= 2  # clustering metrics, composition
+    assert tables.count() >= 3  # compact and full comparison, composition
     for index in range(tables.count()):
         table = tables.nth(index)
         assert table.is_visible()

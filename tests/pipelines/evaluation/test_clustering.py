@@ -24,6 +24,7 @@ from cell_clustering.pipelines.evaluation.nodes import (
     FIGURE_TITLES,
     build_report,
     cluster_composition,
+    compact_comparison,
     compare_representations,
     field_statistics,
     plot_cluster_samples,
@@ -190,7 +191,7 @@ def test_single_condition_skips_statistics_with_a_note_and_report_says_so():
     )
     assert "only one condition" in page and "two fields each" in page
     assert "notes.txt" in page and "Segmented with cellpose" in page
-    assert page.count("<img ") == 5 and page.count("<table") == 4  # no empty field-level table: its note instead
+    assert page.count("<img ") == 5 and page.count("<table") == 5  # the full comparison folded under the compact one; no empty field table
     assert "NMI not computed" in page
 
 
@@ -204,3 +205,16 @@ def test_shape_class_scores_use_matched_cells_only():
     assert diagnostics["shape_condition_nmi_ceiling"] == pytest.approx(1.0)
     without, diagnostics, _ = compare_representations({"latents": latents}, metadata, PARAMS, pd.DataFrame())
     assert "shape_accuracy" not in without and diagnostics["shape_condition_nmi_ceiling"] is None
+
+
+def test_compact_comparison_marks_the_best_head_at_the_reported_k():
+    metrics_table = pd.DataFrame({
+        "representation": ["latents", "latents", "morphology", "latents"], "head": ["kmeans", "umap_gmm", "kmeans", "kmeans"],
+        "k": [5, 5, 5, 4], "shape_accuracy": [0.7, 0.91, 0.75, 0.99], "shape_accuracy_sd": [0.01, 0.02, 0.0, 0.0],
+        "nmi": [0.3, 0.31, 0.2, 0.1],
+    })
+    table, lead = compact_comparison(metrics_table, 5)
+    assert len(table) == 3  # k = 4 is not shown
+    assert list(table["best"]) == ["", "★", ""] and lead == "Best at k = 5 by shape ACC: latents / umap_gmm."
+    assert list(table["shape ACC"]) == ["0.700 ± 0.010", "0.910 ± 0.020", "0.750 ± 0.000"]
+    assert list(table["condition NMI"]) == ["0.300", "0.310", "0.200"]  # no sd column: the mean alone
