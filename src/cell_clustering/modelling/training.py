@@ -208,9 +208,8 @@ def train(
     if hasattr(model, "generator"):  # models that draw their own views (contrastive)
         model.generator.manual_seed(config.seed)
     augmentation = AugmentConfig(**config.augment.model_dump())
-    total = n_epochs(config, len(train_idx))
-    progress = Progress(total, "Training the shape model", unit="epoch", enabled=config.progress_bar)
-    for epoch in range(total):
+    progress = Progress(n_epochs(config, len(train_idx)), "Training the shape model", unit="epoch", enabled=config.progress_bar)
+    for epoch in range(progress.total):
         step = _Step(beta_at(epoch, getattr(model.config, "beta", 0.0), config.beta_warmup_epochs), optimiser, augmentation, generator)
         train_batches = _batches(train_idx_t[torch.randperm(len(train_idx_t), generator=generator)], config.batch_size)
         results = _epoch_results(model, (tensor, condition_tensor), (train_batches, validation_batches), step)

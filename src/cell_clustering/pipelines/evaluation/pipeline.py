@@ -27,11 +27,58 @@ FIGURES = {
 }
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def _per_cell_and_field_nodes() -> list[Node]:
+    """The per-cell table, the field-level statistics and the report's interactive map."""
+    return [
+        Node(
+            cell_profiles,
+            inputs=["latents", "patch_metadata", "cluster_assignments", "params:evaluation"],
+            outputs=["cell_profiles", "cell_profiles_csv"],
+            name="cell_profiles",
+        ),
+        Node(
+            field_statistics,
+            inputs=["cluster_assignments", "params:evaluation"],
+            outputs=["field_proportions", "field_effects", "field_level_test"],
+            name="field_statistics",
+        ),
+        Node(
+            interactive_latent_map,
+            inputs=["latents", "patches", "cluster_assignments", "params:evaluation"],
+            outputs="latent_map_html",
+            name="interactive_latent_map",
+        ),
+    ]
+
+
+def _report_nodes() -> list[Node]:
+    """One node per figure, then the report that embeds them."""
     figure_nodes = [
         Node(function, inputs=[*inputs, "params:evaluation"], outputs=[f"{name}_figure", f"{name}_png"], name=f"plot_{name}")
         for name, (function, inputs) in FIGURES.items()
     ]
+    report = Node(
+        build_report,
+        inputs={
+            "metrics_table": "clustering_metrics",
+            "diagnostics": "representation_diagnostics",
+            "composition_table": "cluster_composition",
+            "composition_test": "composition_test",
+            "field_effects": "field_effects",
+            "field_test": "field_level_test",
+            "field_table": "field_table",
+            "segmentation_method": "segmentation_method",
+            "latent_map_html": "latent_map_html",
+            "params": "params:evaluation",
+            **{name: f"{name}_png" for name in FIGURES},
+        },
+        outputs="evaluation_report",
+        name="build_report",
+    )
+    return [*figure_nodes, report]
+
+
+def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
@@ -58,42 +105,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=["cluster_composition", "composition_test"],
                 name="cluster_composition",
             ),
-            Node(
-                cell_profiles,
-                inputs=["latents", "patch_metadata", "cluster_assignments", "params:evaluation"],
-                outputs=["cell_profiles", "cell_profiles_csv"],
-                name="cell_profiles",
-            ),
-            Node(
-                field_statistics,
-                inputs=["cluster_assignments", "params:evaluation"],
-                outputs=["field_proportions", "field_effects", "field_level_test"],
-                name="field_statistics",
-            ),
-            Node(
-                interactive_latent_map,
-                inputs=["latents", "patches", "cluster_assignments", "params:evaluation"],
-                outputs="latent_map_html",
-                name="interactive_latent_map",
-            ),
-            *figure_nodes,
-            Node(
-                build_report,
-                inputs={
-                    "metrics_table": "clustering_metrics",
-                    "diagnostics": "representation_diagnostics",
-                    "composition_table": "cluster_composition",
-                    "composition_test": "composition_test",
-                    "field_effects": "field_effects",
-                    "field_test": "field_level_test",
-                    "field_table": "field_table",
-                    "segmentation_method": "segmentation_method",
-                    "latent_map_html": "latent_map_html",
-                    "params": "params:evaluation",
-                    **{name: f"{name}_png" for name in FIGURES},
-                },
-                outputs="evaluation_report",
-                name="build_report",
-            ),
+            *_per_cell_and_field_nodes(),
+            *_report_nodes(),
         ]
     )
