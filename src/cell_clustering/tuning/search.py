@@ -9,12 +9,10 @@ when the user explicitly asks for it on a labelled benchmark.
 
 from __future__ import annotations
 
-import itertools
 import logging
 
 import numpy as np
 import optuna
-from sklearn.metrics import adjusted_rand_score
 
 from cell_clustering import evaluation, modelling
 from cell_clustering.parameters import EvaluationParams, ModellingParams, TuningParams
@@ -46,8 +44,10 @@ def suggest(trial: optuna.Trial, base: ModellingParams, tuning: TuningParams) ->
 def stability(clusterings: list[np.ndarray]) -> float:
     """Mean adjusted Rand index between every pair of the reported head's clusterings,
     one per seed (1: the clusters do not depend on the seed)."""
-    pairs = list(itertools.combinations(clusterings, 2))
-    return float(np.mean([adjusted_rand_score(a, b) for a, b in pairs])) if pairs else 1.0
+    if len(clusterings) < 2:
+        return 1.0
+    agreement = evaluation.pairwise_agreement(clusterings)
+    return float(agreement[~np.eye(len(clusterings), dtype=bool)].mean())
 
 
 def _shape_accuracy(clusterings: list[np.ndarray], shape_classes: np.ndarray | None) -> float | None:
