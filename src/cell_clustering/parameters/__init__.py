@@ -16,6 +16,7 @@ from cell_clustering.parameters.benchmark import BenchmarkParams
 from cell_clustering.parameters.compute import ComputeParams
 from cell_clustering.parameters.demo_data import DemoDataParams
 from cell_clustering.parameters.evaluation import EvaluationParams
+from cell_clustering.parameters.inference import InferenceParams
 from cell_clustering.parameters.modelling import ModellingParams
 from cell_clustering.parameters.patching import PatchingParams
 from cell_clustering.parameters.preprocessing import PreprocessingParams
@@ -30,6 +31,7 @@ BLOCKS: dict[str, type[Params]] = {
     "patching": PatchingParams,
     "modelling": ModellingParams,
     "evaluation": EvaluationParams,
+    "inference": InferenceParams,
     "compute": ComputeParams,
     "benchmark": BenchmarkParams,
     "tuning": TuningParams,
@@ -76,6 +78,7 @@ __all__ = [
     "ComputeParams",
     "DemoDataParams",
     "EvaluationParams",
+    "InferenceParams",
     "ModellingParams",
     "ParameterError",
     "Params",

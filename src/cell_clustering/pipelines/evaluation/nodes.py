@@ -101,10 +101,17 @@ def cell_profiles(
     latent_columns = pd.DataFrame(latents, columns=[f"latent_{i}" for i in range(latents.shape[1])])
     clusters = assignments[[c for c in assignments if c.startswith("cluster_k")]].reset_index(drop=True)
     report = params.report
-    table = pd.concat([table, latent_columns, clusters], axis=1)
+    # Cells put into a trained run's clusters (the inference pipeline) carry how far they
+    # are from the training cells and which model placed them.
+    transferred = assignments[[c for c in _TRANSFER_COLUMNS if c in assignments]].reset_index(drop=True)
+    table = pd.concat([table, latent_columns, clusters, transferred], axis=1)
     table["cluster"] = clusters[f"cluster_k{report.k}"]
-    table["clustered_by"] = f"{report.representation} / {report.head} / k={report.k}"
+    if "clustered_by" not in table:
+        table["clustered_by"] = f"{report.representation} / {report.head} / k={report.k}"
     return table, table  # Parquet (typed, compact) and CSV (for a spreadsheet)
+
+
+_TRANSFER_COLUMNS = ("distance_to_training", "out_of_distribution", "clustered_by")
 
 
 def _report_clusters(assignments: pd.DataFrame, params: EvaluationParams) -> np.ndarray:

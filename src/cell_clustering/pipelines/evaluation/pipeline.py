@@ -2,6 +2,10 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from cell_clustering.pipelines.evaluation.chain_nodes import (
+    package_cluster_model,
+    save_trained_chain,
+)
 from cell_clustering.pipelines.evaluation.nodes import (
     build_report,
     cell_profiles,
@@ -47,6 +51,21 @@ def _per_cell_and_field_nodes() -> list[Node]:
             inputs=["latents", "patches", "cluster_assignments", "params:evaluation"],
             outputs="latent_map_html",
             name="interactive_latent_map",
+        ),
+        Node(
+            save_trained_chain,
+            inputs=[
+                "trained_model", "latents", "cluster_assignments", "field_table", "params:preprocessing",
+                "params:segmentation", "params:patching", "params:evaluation", "params:inference",
+            ],
+            outputs=["clustering_reference", "model_card"],
+            name="save_trained_chain",
+        ),
+        Node(
+            package_cluster_model,
+            inputs=["trained_model", "clustering_reference", "model_card"],
+            outputs="registered_cluster_model",
+            name="register_cluster_model",
         ),
     ]
 

@@ -1,0 +1,13 @@
+"""Applying a trained run to new fields: the clusters carried to new cells
+(``transfer``), what a new plate must share with the training plate (``model_card``) and
+the chain as one registered MLflow model (``registry``)."""
+
+from cell_clustering.inference import model_card
+from cell_clustering.inference.transfer import (
+    Reference,
+    Transfer,
+    distance_threshold,
+    transfer_clusters,
+)
+
+__all__ = ["Reference", "Transfer", "distance_threshold", "model_card", "transfer_clusters"]
