@@ -16,7 +16,11 @@ import pandas as pd
 
 from cell_clustering import evaluation, modelling
 from cell_clustering.parameters import BenchmarkParams, ModellingParams
-from cell_clustering.parameters.modelling import ModelParams, VAEParams
+from cell_clustering.parameters.modelling import (
+    InvarianceParams,
+    ModelParams,
+    VAEParams,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +54,16 @@ def prepare_split(images: np.ndarray, labels: np.ndarray, max_samples: int | Non
     return patches, metadata
 
 
-def modelling_params(params: BenchmarkParams, model_type: str, latent_dim: int, beta: float) -> ModellingParams:
-    """The ``modelling`` parameters of one grid cell (validated like the block itself);
-    a diverging benchmark model fails the run rather than being scored."""
+def modelling_params(
+    params: BenchmarkParams, model_type: str, latent_dim: int, beta: float, invariances: InvarianceParams | None = None
+) -> ModellingParams:
+    """The ``modelling`` parameters of one grid cell (validated like the block itself),
+    with the dataset's ``invariances``; a diverging benchmark model fails the run rather
+    than being scored."""
     vae = VAEParams(**{**params.vae.model_dump(), "beta": beta})
     return ModellingParams(
-        model_type=model_type, model=ModelParams(latent_dim=latent_dim), vae=vae, training=params.training, on_divergence="raise"
+        model_type=model_type, model=ModelParams(latent_dim=latent_dim), vae=vae, contrastive=params.contrastive,
+        invariances=invariances or InvarianceParams(), training=params.training, on_divergence="raise",
     )
 
 
@@ -89,6 +97,7 @@ def train_and_score(
     model_type: str,
     latent_dim: int,
     beta: float,
+    invariances: InvarianceParams | None = None,
 ) -> dict[str, Any]:
     """Train one model on the training split and score its test-set latents.
 
@@ -105,7 +114,7 @@ def train_and_score(
     (train_patches, train_metadata), (test_patches, test_metadata) = train_split, test_split
     start = time.perf_counter()
     checkpoint, history = modelling.fit_model(
-        train_patches, train_metadata["condition"].to_numpy(), modelling_params(params, model_type, latent_dim, beta)
+        train_patches, train_metadata["condition"].to_numpy(), modelling_params(params, model_type, latent_dim, beta, invariances)
     )
     train_seconds = time.perf_counter() - start
     latents = modelling.encode(checkpoint, test_patches, test_metadata["condition"].to_numpy())

@@ -18,16 +18,22 @@ from torch.nn import functional as F
 @dataclass(frozen=True)
 class AugmentConfig:
     """How far views may differ: flips, rotation in degrees, shift and scale as
-    fractions of the patch."""
+    fractions of the patch, brightness gain (± fraction), Gaussian blur (up to
+    ``blur_sigma`` pixels) and additive Gaussian noise (sd, on the [0, 1] range)."""
 
-    flips: bool = True
+    flips: str = "both"  # both | left_right (columns mirrored) | up_down (rows) | none
     rotation_deg: float = 15.0
     shift: float = 0.08
     scale: float = 0.1
+    intensity: float = 0.0
+    blur_sigma: float = 0.0
+    noise: float = 0.0
 
     @property
     def is_identity(self) -> bool:
-        return not self.flips and self.rotation_deg == 0 and self.shift == 0 and self.scale == 0
+        return self.flips == "none" and not any(
+            (self.rotation_deg, self.shift, self.scale, self.intensity, self.blur_sigma, self.noise)
+        )
 
 
 def augment(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
@@ -35,9 +41,10 @@ def augment(images: torch.Tensor, config: AugmentConfig, generator: torch.Genera
     if config.is_identity:
         return images
     n, device = len(images), images.device
-    if config.flips:  # random numbers on the generator's device (CPU), then moved
-        rows = (torch.rand(n, generator=generator) < 0.5).to(device)
-        cols = (torch.rand(n, generator=generator) < 0.5).to(device)
+    if config.flips != "none":  # random numbers on the generator's device (CPU), then moved
+        # Both draws are made whichever axes flip, so one seed gives one stream of views.
+        rows = (torch.rand(n, generator=generator) < 0.5).to(device) & (config.flips in ("both", "up_down"))
+        cols = (torch.rand(n, generator=generator) < 0.5).to(device) & (config.flips in ("both", "left_right"))
         images = torch.where(rows[:, None, None, None], images.flip(-2), images)
         images = torch.where(cols[:, None, None, None], images.flip(-1), images)
     angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(config.rotation_deg)
@@ -46,4 +53,31 @@ def augment(images: torch.Tensor, config: AugmentConfig, generator: torch.Genera
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
     grid = F.affine_grid(theta.to(device=device, dtype=images.dtype), list(images.shape), align_corners=False)
-    return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
+    return _photometric(F.grid_sample(images, grid, align_corners=False, padding_mode="zeros"), config, generator)
+
+
+def _photometric(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
+    """Brightness, blur and noise; each draws random numbers only when it is on, so that
+    a configuration without them gives the same views as before they existed."""
+    n, device = len(images), images.device
+    if config.intensity:
+        gain = 1 + (torch.rand(n, generator=generator) * 2 - 1) * config.intensity
+        images = images * gain.to(device=device, dtype=images.dtype)[:, None, None, None]
+    if config.blur_sigma:
+        images = _blur(images, torch.rand(n, generator=generator) * config.blur_sigma)
+    if config.noise:
+        images = images + torch.randn(images.shape, generator=generator).to(device=device, dtype=images.dtype) * config.noise
+    return images.clamp(0, 1) if (config.intensity or config.noise) else images
+
+
+def _blur(images: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
+    """Each image (N, C, S, S) blurred with its own Gaussian ``sigmas`` (N,), separably."""
+    n, channels = images.shape[:2]
+    radius = max(1, math.ceil(3 * float(sigmas.max())))
+    offsets = torch.arange(-radius, radius + 1, dtype=images.dtype)
+    kernels = torch.exp(-(offsets[None] ** 2) / (2 * sigmas.to(images.dtype).clamp_min(1e-3)[:, None] ** 2))
+    kernels = (kernels / kernels.sum(1, keepdim=True)).repeat_interleave(channels, 0).to(images.device)
+    flat = images.reshape(1, n * channels, *images.shape[2:])
+    flat = F.conv2d(F.pad(flat, (radius, radius, 0, 0), mode="reflect"), kernels[:, None, None, :], groups=n * channels)
+    flat = F.conv2d(F.pad(flat, (0, 0, radius, radius), mode="reflect"), kernels[:, None, :, None], groups=n * channels)
+    return flat.reshape(images.shape)

@@ -34,15 +34,28 @@ class RefinedVAEParams(Params):
 
 
 class ContrastiveParams(Params):
-    """Only for ``model_type: contrastive`` (SimCLR): encoder width, projection, loss
-    temperature and how far two views of a cell may differ."""
+    """Only for ``model_type: contrastive`` (SimCLR): encoder width, projection and loss
+    temperature (what two views may differ by is ``modelling.invariances``)."""
 
     width: PositiveInt = 16
     projection_dim: PositiveInt = 64
     temperature: float = Field(0.2, gt=0, le=1)
+
+
+class InvarianceParams(Params):
+    """What may change in an image without changing what it shows: the views a
+    self-supervised model (``contrastive``) learns to map together. Declared per
+    dataset: cells on grooves are the same cell mirrored about or across the grooves
+    (``flips: both``), garments mirrored left-right (``left_right``), digits not at all
+    (``none``: a mirrored 7 is no 7)."""
+
+    flips: Literal["both", "left_right", "up_down", "none"] = "both"
     rotation_deg: float = Field(15.0, ge=0, le=45)
     shift: float = Field(0.08, ge=0, le=0.5)
     scale: float = Field(0.1, ge=0, lt=1)
+    intensity: float = Field(0.0, ge=0, lt=1)   # ± brightness gain
+    blur_sigma: float = Field(0.0, ge=0, le=5)  # pixels
+    noise: float = Field(0.0, ge=0, le=0.5)     # sd on the [0, 1] range
 
 
 class AugmentParams(Params):
@@ -84,6 +97,7 @@ class ModellingParams(Params):
     vae: VAEParams = VAEParams()
     refined_vae: RefinedVAEParams = RefinedVAEParams()
     contrastive: ContrastiveParams = ContrastiveParams()
+    invariances: InvarianceParams = InvarianceParams()
     training: TrainingParams = TrainingParams()
     on_divergence: Literal["stop", "raise"] = "stop"
 
@@ -92,7 +106,7 @@ class ModellingParams(Params):
         if self.model_type == "contrastive" and self.training.augment != AugmentParams():
             raise ValueError(
                 "training.augment is for the VAE family; the contrastive model draws its own views "
-                "(set contrastive.rotation_deg, shift and scale instead)"
+                "(declare modelling.invariances instead)"
             )
         if self.model_type == "refined_vae" and self.model.latent_dim % self.refined_vae.alpha:
             raise ValueError(

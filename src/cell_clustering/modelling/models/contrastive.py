@@ -30,9 +30,14 @@ class ContrastiveConfig:
     width: int = 16
     projection_dim: int = 64
     temperature: float = 0.2
+    # The invariances of the data (modelling.invariances): what two views may differ by.
+    flips: str = "both"
     rotation_deg: float = 15.0
     shift: float = 0.08
     scale: float = 0.1
+    intensity: float = 0.0
+    blur_sigma: float = 0.0
+    noise: float = 0.0
 
     def __post_init__(self) -> None:
         if self.patch_size < 16:
@@ -42,7 +47,9 @@ class ContrastiveConfig:
 
     @property
     def augmentation(self) -> AugmentConfig:
-        return AugmentConfig(True, self.rotation_deg, self.shift, self.scale)
+        return AugmentConfig(
+            self.flips, self.rotation_deg, self.shift, self.scale, self.intensity, self.blur_sigma, self.noise
+        )
 
 
 class ContrastiveLoss(NamedTuple):

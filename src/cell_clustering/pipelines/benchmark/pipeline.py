@@ -37,7 +37,7 @@ def _dataset_nodes(name: str) -> list[Node]:
     ]
     grid = Node(
         train_and_score_cells,
-        inputs=[*_splits(name), "params:benchmark", "benchmark_grid_cells"],
+        inputs=[*_splits(name), "params:benchmark", "benchmark_grid_cells", f"params:benchmark.invariances.{name}"],
         outputs=f"{name}_benchmark_results",
         name=f"benchmark_grid_{name}",
     )
@@ -58,7 +58,10 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 train_and_score_cells,
-                inputs=[*_splits(BETA_SWEEP_DATASET), "params:benchmark", "beta_sweep_cells"],
+                inputs=[
+                    *_splits(BETA_SWEEP_DATASET), "params:benchmark", "beta_sweep_cells",
+                    f"params:benchmark.invariances.{BETA_SWEEP_DATASET}",
+                ],
                 outputs="beta_sweep_results",
                 name="beta_sweep",
             ),
