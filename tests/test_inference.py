@@ -100,3 +100,4 @@ def test_the_registered_mlflow_model_gives_the_training_clusters_of_the_patches(
     trained = _training_cells(demo_run)
     np.testing.assert_array_equal([cell.cluster for cell in predicted], trained["cluster"])
     assert "pixels: Array(double)" in str(model.metadata.get_input_schema())  # the signature, from the type hints
+
