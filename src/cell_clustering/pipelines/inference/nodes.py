@@ -151,7 +151,15 @@ def _new_plate_report(summary: dict[str, Any], composition: pd.DataFrame, params
     })
     sections = [
         reporting.table_section("Cells of the new plate", conditions),
-        reporting.table_section(f"Composition of the trained clusters (k = {params.report.k})", composition, note=str(summary["composition_test"])),
+        reporting.table_section(
+            f"Composition of the trained clusters (k = {params.report.k})", composition, note=_test_note(summary["composition_test"])
+        ),
     ]
     return reporting.render_report("New plate in a trained run's clusters", sections, f"<p>{html.escape(lead)}</p>")
 
+
+
+def _test_note(test: dict[str, Any]) -> str:
+    if test.get("p_value") is None:
+        return str(test.get("note", ""))
+    return f"{test['test']}: chi2 = {test['chi2']:.3g}, dof = {test['dof']}, p = {test['p_value']:.3g}"
