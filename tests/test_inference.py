@@ -5,6 +5,10 @@ configuration it was not trained with."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import mlflow
@@ -17,20 +21,33 @@ from cell_clustering import evaluation
 from tests.kedro_project import make_project, run
 
 
+@pytest.fixture(scope="module")
+def trained(demo_run, tmp_path_factory):
+    """A copy of the shared demo run, so that the inference runs here add no MLflow run or
+    output to the project the other end-to-end tests read."""
+    return Path(shutil.copytree(demo_run, tmp_path_factory.mktemp("trained") / "project"))
+
+
 def _latest(folder: Path, pattern: str) -> Path:
     return sorted(folder.glob(f"*/{pattern}"))[-1]
 
 
+def _kedro_inference(project: Path, params: str) -> subprocess.CompletedProcess:
+    """``kedro run --env test --pipelines=inference --params <params>`` through the CLI, as
+    a user runs it (in-process, MLflow would reuse the shared run's sqlite store, which
+    it caches by the relative URI)."""
+    return subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--env", "test", "--pipelines=inference", "--params", params],
+        check=False, cwd=project, capture_output=True, text=True, env={**os.environ, "DO_NOT_TRACK": "true"},
+    )
+
+
 def _apply(project: Path, raw: Path) -> tuple[pd.DataFrame, dict]:
-    """``kedro run --pipelines=inference`` on the images, masks and ground truth under ``raw``."""
-    params = {"inference": {
-        "new_plate_folder": str(raw / "images"), "new_plate_masks": str(raw / "masks"),
-        "new_plate_ground_truth": str(raw / "ground_truth"),
-    }}
-    bootstrap_project(project)
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.chdir(project)
-        run(project, "inference", params)
+    """The inference pipeline on the images, masks and ground truth under ``raw``."""
+    params = (f"inference.new_plate_folder={raw / 'images'},inference.new_plate_masks={raw / 'masks'},"
+              f"inference.new_plate_ground_truth={raw / 'ground_truth'}")
+    result = _kedro_inference(project, params)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     reporting = project / "data/08_reporting/new_plate"
     cells = pd.read_parquet(_latest(reporting / "cell_profiles.parquet", "*.parquet"))
     return cells, json.loads(_latest(reporting / "summary.json", "summary.json").read_text())
@@ -48,12 +65,12 @@ def _training_shape_accuracy(project: Path, cells: pd.DataFrame, k: int) -> floa
 
 
 @pytest.mark.slow
-def test_the_training_fields_get_exactly_the_clusters_of_the_training_run(demo_run):
-    trained = _training_cells(demo_run)
-    cells, summary = _apply(demo_run, demo_run / "data/01_raw")
-    both = trained.merge(cells, on=["field", "cell_label"], suffixes=("_trained", "_new"), validate="one_to_one")
-    assert len(both) == len(trained) == len(cells)
-    cluster_columns = [c for c in trained if c.startswith("cluster_k")]
+def test_the_training_fields_get_exactly_the_clusters_of_the_training_run(trained):
+    training = _training_cells(trained)
+    cells, summary = _apply(trained, trained / "data/01_raw")
+    both = training.merge(cells, on=["field", "cell_label"], suffixes=("_trained", "_new"), validate="one_to_one")
+    assert len(both) == len(training) == len(cells)
+    cluster_columns = [c for c in training if c.startswith("cluster_k")]
     for column in cluster_columns:
         np.testing.assert_array_equal(both[f"{column}_trained"], both[f"{column}_new"])
     np.testing.assert_array_equal(both["latent_0_trained"], both["latent_0_new"])  # no training happened
@@ -62,42 +79,41 @@ def test_the_training_fields_get_exactly_the_clusters_of_the_training_run(demo_r
 
 
 @pytest.mark.slow
-def test_a_new_demo_plate_of_another_seed_is_clustered_about_as_well_as_the_training_plate(demo_run, tmp_path):
+def test_a_new_demo_plate_of_another_seed_is_clustered_about_as_well_as_the_training_plate(trained, tmp_path):
     (tmp_path / "plate").mkdir()
     plate = make_project(tmp_path / "plate")
     bootstrap_project(plate)
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.chdir(plate)
         run(plate, "demo_data", {"demo_data": {"seed": 7}})
-    cells, summary = _apply(demo_run, plate / "data/01_raw")
+    cells, summary = _apply(trained, plate / "data/01_raw")
     k = int(cells["clustered_by"].str.extract(r"k=(\d+)")[0].iloc[0])
-    trained = _training_shape_accuracy(demo_run, _training_cells(demo_run), k)
+    training_accuracy = _training_shape_accuracy(trained, _training_cells(trained), k)
     assert len(cells) > 0 and summary["shape_scores"] is not None
     # conf/test's plates have about 40 cells each (one cell is 0.025 of accuracy): the
     # full demo's figure (README, benchmarks/inference.py) is held to 0.05.
-    assert abs(summary["shape_scores"]["accuracy"] - trained) <= 0.15
+    assert abs(summary["shape_scores"]["accuracy"] - training_accuracy) <= 0.15
     assert summary["out_of_distribution_share"] <= 0.2
 
 
 @pytest.mark.slow
-def test_a_configuration_the_model_was_not_trained_with_is_refused_before_any_work(demo_run):
-    bootstrap_project(demo_run)
-    with pytest.MonkeyPatch.context() as monkeypatch, pytest.raises(Exception, match=r"patching.patch_size = 32 \(trained with 28\)"):
-        monkeypatch.chdir(demo_run)
-        run(demo_run, "inference", {"inference": {"new_plate_folder": str(demo_run / "data/01_raw/images")}, "patching": {"patch_size": 32}})
+def test_a_configuration_the_model_was_not_trained_with_is_refused_before_any_work(trained):
+    result = _kedro_inference(trained, f"inference.new_plate_folder={trained / 'data/01_raw/images'},patching.patch_size=32")
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert "patching.patch_size = 32 (trained with 28)" in output and "Traceback" not in output
 
 
 @pytest.mark.slow
-def test_the_registered_mlflow_model_gives_the_training_clusters_of_the_patches(demo_run):
+def test_the_registered_mlflow_model_gives_the_training_clusters_of_the_patches(trained):
     # As an MLflow user loads it: by name from the run's registry, no project code called.
-    mlflow.set_tracking_uri(f"sqlite:///{demo_run / 'mlflow.db'}")
+    mlflow.set_tracking_uri(f"sqlite:///{trained / 'mlflow.db'}")
     try:
         model = mlflow.pyfunc.load_model("models:/cell-clustering/latest")
     finally:
         mlflow.set_tracking_uri(None)
-    patches = np.load(_latest(demo_run / "data/05_model_input/patches.npy", "*.npy"))
+    patches = np.load(_latest(trained / "data/05_model_input/patches.npy", "*.npy"))
     predicted = model.predict([{"pixels": patch.ravel().tolist(), "condition": "a condition never trained on"} for patch in patches])
-    trained = _training_cells(demo_run)
-    np.testing.assert_array_equal([cell.cluster for cell in predicted], trained["cluster"])
+    np.testing.assert_array_equal([cell.cluster for cell in predicted], _training_cells(trained)["cluster"])
     assert "pixels: Array(double)" in str(model.metadata.get_input_schema())  # the signature, from the type hints
 

@@ -23,6 +23,7 @@ import pandas as pd
 import pydantic
 
 from cell_clustering import modelling
+from cell_clustering.errors import ProjectValueError
 from cell_clustering.inference import transfer
 
 
@@ -61,7 +62,7 @@ class ClusterModel(mlflow.pyfunc.PythonModel):
         expected = int(np.prod(self.patch_shape))
         sizes = {len(cell.pixels) for cell in model_input}
         if sizes - {expected}:
-            raise ValueError(f"Each patch must have {expected} values ({self.patch_shape} flattened); got {sorted(sizes)}.")
+            raise ProjectValueError(f"Each patch must have {expected} values ({self.patch_shape} flattened); got {sorted(sizes)}.")
         patches = np.asarray([cell.pixels for cell in model_input], dtype=np.float32).reshape(-1, *self.patch_shape)
         conditions = np.asarray([cell.condition for cell in model_input])
         latents = modelling.encode(self.checkpoint, patches, conditions)

@@ -20,6 +20,8 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
+from cell_clustering.errors import ProjectValueError
+
 
 class Reference(NamedTuple):
     """The training cells a new cell is compared with.
@@ -48,12 +50,12 @@ def _scaled(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def _check(reference: Reference, latents: np.ndarray, n_neighbors: int) -> None:
     if latents.ndim != 2 or latents.shape[1] != reference.latents.shape[1]:
-        raise ValueError(
+        raise ProjectValueError(
             f"The new cells' latents have shape {latents.shape}; the trained clusters were found in "
             f"{reference.latents.shape[1]} latent dimensions. Encode them with the shape model of the same run."
         )
     if len(reference.latents) <= n_neighbors:
-        raise ValueError(
+        raise ProjectValueError(
             f"inference.n_neighbors ({n_neighbors}) must be below the number of training cells "
             f"({len(reference.latents)}); lower it."
         )

@@ -56,8 +56,9 @@ def test_tiny_benchmark_runs_end_to_end_into_tables_and_mlflow(project):
     run(project, "benchmark")
 
     table = pd.read_csv(_latest(project / "data/08_reporting/benchmark/benchmark_table.csv"))
-    # 2 datasets × (VAE: Z; cVAE: Z and Z ⊕ class) × 3 heads, at latent size 4.
-    assert len(table) == 2 * 3 * 3
+    # 2 datasets × (VAE: Z; cVAE: Z and Z ⊕ class; contrastive: Z) × 3 heads, at latent size 4.
+    assert len(table) == 2 * 4 * 3
+    assert set(table["model"]) == {"vae", "cvae", "contrastive"}
     assert set(table["dataset"]) == {"mnist", "fashion_mnist"}
     assert table["accuracy"].between(0, 1).all() and table["nmi"].between(0, 1).all()
     informed = table[table["label_informed"]]
@@ -75,7 +76,7 @@ def test_tiny_benchmark_runs_end_to_end_into_tables_and_mlflow(project):
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
     assert len(parents) == 1  # benchmark_data is not tracked
-    assert len(children) == 2 * 2 + 2  # the grid, then the β sweep
+    assert len(children) == 2 * 3 + 2  # the grid (2 datasets × 3 models), then the β sweep
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
     cvae = next(c for c in children if c.data.params == {**c.data.params, "dataset": "mnist", "model": "cvae"})
     assert 0 <= cvae.data.metrics["z.kmeans.accuracy"] <= 1

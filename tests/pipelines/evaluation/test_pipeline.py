@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.datasets import make_blobs
 
 from cell_clustering.pipelines.evaluation import create_pipeline
@@ -29,6 +30,9 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
         "patches": patches, "params:evaluation": params,
         "field_table": pd.DataFrame({"field": ["f"], "condition": ["control"], "status": ["ok"], "pixel_size_um": [0.65], "rotation_deg": [3.0]}),
         "segmentation_method": {"method": "classical", "reason": "no annotated field"},
+        # What the trained chain (reference, model card, registered model) is made of.
+        "trained_model": {"model": "contrastive", "config": {}, "state_dict": {"weight": torch.ones(2)}},
+        **{f"params:{name}": block(name) for name in ("preprocessing", "segmentation", "patching", "inference")},
     })
     metrics = outputs["clustering_metrics"].set_index(["representation", "head", "k"])
     assert set(metrics.index.get_level_values("representation")) == {"latents", "morphology", "pixels_pca"}
@@ -53,4 +57,8 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     report = outputs["evaluation_report"]
     assert report.count("<img ") == 6 and "NMI(cluster, condition) = 1.000" in report  # 5 figures, the map's preview
     assert "id=\"latent-map\"" in report and "plotly_hover" in report and "<script src=" not in report  # plotly.js inline: offline
+    reference, card = outputs["clustering_reference"], outputs["model_card"]
+    assert list(reference["cluster_k3"]) == list(outputs["cluster_assignments"]["cluster_k3"]) and len(reference) == 120
+    assert card["n_training_cells"] == 120 and card["clusters"]["k"] == 3 and card["transfer"]["distance_threshold"] > 0
+    assert card["fields"]["pixel_size_um"]["median"] == 0.65 and "patching" in card["parameters"]
     assert "Segmented with classical: no annotated field" in report and "Input: 1 fields read, 0 skipped" in report

@@ -10,7 +10,6 @@ import pandas as pd
 
 from cell_clustering import benchmark, reporting
 from cell_clustering.parameters import BenchmarkParams
-from cell_clustering.parameters.modelling import InvarianceParams
 
 
 def prepare_benchmark_split(images: np.ndarray, labels: np.ndarray, max_samples: int | None = None) -> tuple[np.ndarray, pd.DataFrame]:
@@ -41,15 +40,15 @@ def train_and_score_cells(
     test_metadata: pd.DataFrame,
     params: BenchmarkParams,
     cells: list[dict[str, Any]],
-    invariances: dict[str, Any],
+    *,
+    dataset: str,
 ) -> list[dict[str, Any]]:
     """One trained and scored model per cell (model type, latent size, β); the
-    contrastive model draws its views within the dataset's ``invariances``
-    (``params:benchmark.invariances.<dataset>``; a plain mapping, as Kedro cannot hand
-    a typed sub-block of a typed block)."""
+    contrastive model draws its views within the invariances the benchmark declares
+    for ``dataset`` (``benchmark.invariances.<dataset>``; bound in the pipeline)."""
     splits = ((train_patches, train_metadata), (test_patches, test_metadata))
-    declared = InvarianceParams(**invariances)
-    return [benchmark.train_and_score(*splits, params, **cell, invariances=declared) for cell in cells]
+    invariances = getattr(params.invariances, dataset)
+    return [benchmark.train_and_score(*splits, params, **cell, invariances=invariances) for cell in cells]
 
 
 def summarise_benchmark(params: BenchmarkParams, **grids: list[dict[str, Any]]) -> tuple[pd.DataFrame, str, list[dict[str, Any]]]:

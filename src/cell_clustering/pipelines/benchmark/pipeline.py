@@ -6,6 +6,8 @@ clusters the test split with the heads of the evaluation pipeline. The β sweep 
 one model per β on MNIST with the same node.
 """
 
+from functools import partial
+
 from kedro.pipeline import Node, Pipeline
 
 from cell_clustering.pipelines.benchmark.nodes import (
@@ -36,8 +38,8 @@ def _dataset_nodes(name: str) -> list[Node]:
         for split in ("train", "test")
     ]
     grid = Node(
-        train_and_score_cells,
-        inputs=[*_splits(name), "params:benchmark", "benchmark_grid_cells", f"params:benchmark.invariances.{name}"],
+        partial(train_and_score_cells, dataset=name),
+        inputs=[*_splits(name), "params:benchmark", "benchmark_grid_cells"],
         outputs=f"{name}_benchmark_results",
         name=f"benchmark_grid_{name}",
     )
@@ -57,11 +59,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="summarise_benchmark",
             ),
             Node(
-                train_and_score_cells,
-                inputs=[
-                    *_splits(BETA_SWEEP_DATASET), "params:benchmark", "beta_sweep_cells",
-                    f"params:benchmark.invariances.{BETA_SWEEP_DATASET}",
-                ],
+                partial(train_and_score_cells, dataset=BETA_SWEEP_DATASET),
+                inputs=[*_splits(BETA_SWEEP_DATASET), "params:benchmark", "beta_sweep_cells"],
                 outputs="beta_sweep_results",
                 name="beta_sweep",
             ),

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cell_clustering import evaluation, inference, plate_map, reporting
+from cell_clustering.errors import ProjectValueError
 from cell_clustering.inference import model_card
 from cell_clustering.parameters import (
     EvaluationParams,
@@ -46,21 +47,21 @@ def check_new_plate(
     current = model_card.processing_parameters({"preprocessing": preprocessing, "segmentation": segmentation, "patching": patching})
     differences = model_card.parameter_differences(card["parameters"], current)
     if differences:
-        raise ValueError(
+        raise ProjectValueError(
             "The inference pipeline processes new fields exactly as the trained run did, but these parameters "
             "differ from it:\n  " + "\n  ".join(differences)
             + "\nRun it with the trained run's configuration (its values are in data/06_models/model_card.json)."
         )
     problems = model_card.layout_problems(fields, card["fields"], tolerance=params.pixel_size_tolerance)
     if problems:
-        raise ValueError(
+        raise ProjectValueError(
             "These new fields differ from the training fields, and nothing is resized or re-ordered silently:\n  "
             + "\n  ".join(problems)
             + "\nImage the plate as the training plate, or train a model on fields like these "
             "(inference.pixel_size_tolerance sets the relative pixel-size tolerance)."
         )
     if not (fields["status"] == "ok").any():
-        raise ValueError(f"No field of the new plate could be read ({len(fields)} files); see the status column: "
+        raise ProjectValueError(f"No field of the new plate could be read ({len(fields)} files); see the status column: "
                          f"{fields['status'].value_counts().to_dict()}.")
     return fields
 
@@ -68,7 +69,7 @@ def check_new_plate(
 def _reference(reference: pd.DataFrame, checkpoint: dict[str, Any], card: dict[str, Any]) -> np.ndarray:
     """The training latents, once the model and reference are known to come from one run."""
     if model_card.fingerprint(checkpoint) != card["model_fingerprint"] or len(reference) != card["n_training_cells"]:
-        raise ValueError("The shape model, the clustering reference and the model card are not of one trained run. " + _SAME_RUN)
+        raise ProjectValueError("The shape model, the clustering reference and the model card are not of one trained run. " + _SAME_RUN)
     return reference[[c for c in reference if c.startswith("latent_")]].to_numpy(dtype=np.float64)
 
 
