@@ -29,6 +29,11 @@ class AugmentConfig:
     blur_sigma: float = 0.0
     noise: float = 0.0
 
+    def __post_init__(self) -> None:
+        # The VAE family's `training.augment.flips` is a bool: True is both axes, False none.
+        if isinstance(self.flips, bool):
+            object.__setattr__(self, "flips", "both" if self.flips else "none")
+
     @property
     def is_identity(self) -> bool:
         return self.flips == "none" and not any(

@@ -73,3 +73,14 @@ def test_left_right_flips_mirror_columns_only():
     assert any(mirrored)
     for view, image in zip(views, images, strict=True):
         assert torch.allclose(view, image, atol=1e-4) or torch.allclose(view, image.flip(-1), atol=1e-4)
+
+
+def test_the_vae_familys_default_augmentation_changes_nothing_and_draws_nothing():
+    # training.augment (flips: false, no rotation, shift or scale) must leave the batches
+    # and the generator alone, as before the invariances existed.
+    config = AugmentConfig(**ModellingParams().training.augment.model_dump())
+    generator = torch.Generator().manual_seed(0)
+    images = _images()
+    assert config.flips == "none" and config.is_identity
+    assert torch.equal(augment(images, config, generator), images)
+    assert torch.equal(torch.rand(3, generator=generator), torch.rand(3, generator=torch.Generator().manual_seed(0)))
