@@ -72,9 +72,14 @@ def compare_representations(
 
 def cluster_cells(representations: dict[str, np.ndarray], patch_metadata: pd.DataFrame, params: EvaluationParams) -> pd.DataFrame:
     """The reported clustering (``params.report``) for every k: the clustering table."""
+    return evaluation.report_assignments(representations, patch_metadata, params, cell_id_columns(patch_metadata))
+
+
+def cell_id_columns(patch_metadata: pd.DataFrame) -> list[str]:
+    """What identifies a cell in a clustering table: ids, its centroid in the raw field
+    (where known) and the plate map's ``Metadata_`` columns."""
     extra = [c for c in ("raw_centroid_row", "raw_centroid_col") if c in patch_metadata]
-    id_columns = [*evaluation.ID_COLUMNS, *extra, *plate_map.metadata_columns(patch_metadata)]
-    return evaluation.report_assignments(representations, patch_metadata, params, id_columns)
+    return [*evaluation.ID_COLUMNS, *extra, *plate_map.metadata_columns(patch_metadata)]
 
 
 # Per-cell table columns of patch_metadata, in this order: ids, coordinates (field =

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cell_clustering import evaluation, inference, plate_map, reporting
+from cell_clustering import evaluation, inference, reporting
 from cell_clustering.errors import ProjectValueError
 from cell_clustering.inference import model_card
 from cell_clustering.parameters import (
@@ -20,6 +20,7 @@ from cell_clustering.parameters import (
     PreprocessingParams,
     SegmentationParams,
 )
+from cell_clustering.pipelines.evaluation.nodes import cell_id_columns
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +83,7 @@ def assign_to_trained_clusters(
     and the model that placed it (``clustered_by``); see ``inference.transfer``."""
     evaluation.check_aligned(latents, patch_metadata)
     training_latents = _reference(reference, checkpoint, card)
-    extra = [c for c in ("raw_centroid_row", "raw_centroid_col") if c in patch_metadata]
-    assignments = patch_metadata[[*evaluation.ID_COLUMNS, *extra, *plate_map.metadata_columns(patch_metadata)]].copy()
+    assignments = patch_metadata[cell_id_columns(patch_metadata)].copy()  # as the training run's table
     transfer = card["transfer"]
     for k in card["clusters"]["n_clusters"]:
         result = inference.transfer_clusters(
