@@ -21,14 +21,13 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import tifffile
 from scaling import kedro, make_project, timed_run
-from skimage.transform import rescale
 
 from cell_clustering import evaluation
 from cell_clustering.datasets import MnistHubDataset
+from cell_clustering.demo_data import foreign_field
 
 
 def latest(folder: Path, pattern: str) -> Path:
@@ -61,23 +60,11 @@ def other_kind_fields(folder: Path, like: Path, kind: str, n_fields: int = 3, se
     """Fields of MNIST digits (9 per field, scaled ×2) or of pure noise, with the demo
     fields' size, dtype and intensity range, one per condition folder."""
     reference = tifffile.imread(next(like.rglob("*.tif")))
-    low, high = np.percentile(reference, [50, 99.5])
-    rng = np.random.default_rng(seed)
     digits = MnistHubDataset().load()["test_images"] if kind == "digits" else None
     for index in range(n_fields):
-        signal = np.zeros(reference.shape)
-        if digits is not None:
-            step = reference.shape[0] // 3
-            for row in range(3):
-                for col in range(3):
-                    digit = rescale(digits[rng.integers(len(digits))] / 255.0, 2, order=1)
-                    signal[row * step + 10:row * step + 66, col * step + 10:col * step + 66] = digit
-        else:
-            signal = rng.random(reference.shape)
-        image = low + signal * (high - low) + rng.normal(0, 0.02 * (high - low), reference.shape)
         path = folder / "images" / f"condition_{index}" / "field_000.tif"
         path.parent.mkdir(parents=True, exist_ok=True)
-        tifffile.imwrite(path, image.clip(0, np.iinfo(reference.dtype).max).astype(reference.dtype))
+        tifffile.imwrite(path, foreign_field(reference, kind=kind, seed=seed + index, digits=digits))
     return folder
 
 

@@ -1,6 +1,8 @@
 """Test-wide set-up."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import mlflow
@@ -10,8 +12,11 @@ from kedro.framework.startup import bootstrap_project
 from tests.kedro_project import make_project, run
 
 # Cellpose reads this when it is first imported: keep anything it would write out of
-# the home folder. Set before any test module imports cellpose.
-os.environ.setdefault("CELLPOSE_LOCAL_MODELS_PATH", tempfile.mkdtemp(prefix="cellpose-models-"))
+# the home folder. Set before any test module imports cellpose; removed at exit, so
+# test sessions leave no folder behind in the system's temporary directory.
+if "CELLPOSE_LOCAL_MODELS_PATH" not in os.environ:
+    os.environ["CELLPOSE_LOCAL_MODELS_PATH"] = tempfile.mkdtemp(prefix="cellpose-models-")
+    atexit.register(shutil.rmtree, os.environ["CELLPOSE_LOCAL_MODELS_PATH"], ignore_errors=True)
 os.environ.setdefault("DO_NOT_TRACK", "true")
 
 

@@ -10,6 +10,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
     submod_attrs={
         "cells": ["PlantedCell", "polar_radius", "rasterise_cell"],
+        "foreign": ["foreign_field"],
         "field": ["generate_dataset", "generate_field", "groove_pattern", "touching_labels"],
         "nuclei": ["nuclei_crop"],
     },

@@ -4,10 +4,11 @@ the chain as one registered MLflow model (``registry``)."""
 
 from cell_clustering.inference import model_card
 from cell_clustering.inference.transfer import (
+    DRIFT_FEATURES,
     Reference,
     Transfer,
     distance_threshold,
     transfer_clusters,
 )
 
-__all__ = ["Reference", "Transfer", "distance_threshold", "model_card", "transfer_clusters"]
+__all__ = ["DRIFT_FEATURES", "Reference", "Transfer", "distance_threshold", "model_card", "transfer_clusters"]

@@ -7,6 +7,7 @@ import pandas as pd
 import torch
 from sklearn.datasets import make_blobs
 
+from cell_clustering.patching.morphology import with_physical_units
 from cell_clustering.pipelines.evaluation import create_pipeline
 from tests.parameters import block
 from tests.pipelines.slices import run_slice
@@ -20,7 +21,9 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     features.update({name: rng.uniform(size=120) for name in ("perimeter", "major_axis_length", "minor_axis_length",
                                                               "eccentricity", "extent", "mean_intensity", "orientation")})
     fields = [f"{condition}/f{index % 4}" for index, condition in enumerate(conditions)]  # 4 fields per condition
-    metadata = pd.DataFrame({"field": fields, "condition": conditions, "cell_label": range(120), **features})
+    metadata = with_physical_units(
+        pd.DataFrame({"field": fields, "condition": conditions, "cell_label": range(120), **features}), pixel_size_um=0.65
+    )
     patch_truth = pd.DataFrame({"shape_class": np.array(["round", "spread", "elongated"])[truth]})
     params = block("evaluation", n_clusters=[2, 3], seeds=[0, 1], report={"k": 3}, n_init=2,
                    umap={"n_neighbors": 10}, pixels={"n_components": 4})
@@ -60,5 +63,7 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     reference, card = outputs["clustering_reference"], outputs["model_card"]
     assert list(reference["cluster_k3"]) == list(outputs["cluster_assignments"]["cluster_k3"]) and len(reference) == 120
     assert card["n_training_cells"] == 120 and card["clusters"]["k"] == 3 and card["transfer"]["distance_threshold"] > 0
+    assert card["transfer"]["measurement_threshold"] > 0
+    np.testing.assert_array_equal(reference["area_um2"], metadata["area_um2"])  # the measurements the drift test compares
     assert card["fields"]["pixel_size_um"]["median"] == 0.65 and "patching" in card["parameters"]
     assert "Segmented with classical: no annotated field" in report and "Input: 1 fields read, 0 skipped" in report

@@ -22,7 +22,8 @@ from cell_clustering.parameters import (
 
 
 def save_trained_chain(
-    checkpoint: dict[str, Any], latents: np.ndarray, assignments: pd.DataFrame, field_table: pd.DataFrame,
+    checkpoint: dict[str, Any], latents: np.ndarray, assignments: pd.DataFrame, patch_metadata: pd.DataFrame,
+    field_table: pd.DataFrame,
     preprocessing: PreprocessingParams, segmentation: SegmentationParams, patching: PatchingParams,
     params: EvaluationParams, options: InferenceParams,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -31,8 +32,9 @@ def save_trained_chain(
     Returns
     -------
     reference : pandas.DataFrame
-        One row per training cell: ``field``, ``cell_label``, ``latent_<i>`` and
-        ``cluster_k<k>`` for every k (see ``inference.transfer``).
+        One row per training cell: ``field``, ``cell_label``, ``latent_<i>``,
+        ``cluster_k<k>`` for every k and the measurements ``transfer.DRIFT_FEATURES``
+        (see ``inference.transfer``).
     card : dict
         The model card (see ``model_card``): the shape model's fingerprint, the reported
         head, the out-of-distribution threshold, the processing parameters and the
@@ -41,10 +43,10 @@ def save_trained_chain(
     evaluation.check_aligned(latents, assignments)
     clusters = assignments[[c for c in assignments if c.startswith("cluster_k")]].reset_index(drop=True)
     latent_table = pd.DataFrame(latents, columns=[f"latent_{i}" for i in range(latents.shape[1])])
-    reference = pd.concat([assignments[["field", "cell_label"]].reset_index(drop=True), latent_table, clusters], axis=1)
-    threshold = transfer.distance_threshold(
-        transfer.Reference(latents, clusters[f"cluster_k{params.report.k}"].to_numpy()),
-        n_neighbors=options.n_neighbors, quantile=options.ood_quantile,
+    evaluation.check_aligned(latents, patch_metadata)
+    measurements = patch_metadata[list(transfer.DRIFT_FEATURES)].reset_index(drop=True)
+    reference = pd.concat(
+        [assignments[["field", "cell_label"]].reset_index(drop=True), latent_table, clusters, measurements], axis=1
     )
     card = {
         "model_fingerprint": model_card.fingerprint(checkpoint),
@@ -54,7 +56,7 @@ def save_trained_chain(
         "patch_shape": [len(patching.channels), patching.patch_size, patching.patch_size],
         "conditions": sorted(map(str, assignments["condition"].unique())),
         "control_condition": params.control_condition,
-        "transfer": {"n_neighbors": options.n_neighbors, "ood_quantile": options.ood_quantile, "distance_threshold": threshold},
+        "transfer": _transfer_settings(latents, measurements.to_numpy(dtype=np.float64), options),
         "fields": model_card.field_layout(field_table),
         "parameters": model_card.processing_parameters(
             {"preprocessing": preprocessing, "segmentation": segmentation, "patching": patching}
@@ -62,6 +64,19 @@ def save_trained_chain(
         "mlflow_run_id": active.info.run_id if (active := mlflow.active_run()) else None,
     }
     return reference, card
+
+
+def _transfer_settings(latents: np.ndarray, measurements: np.ndarray, options: InferenceParams) -> dict[str, Any]:
+    """The out-of-distribution thresholds in the latent space (``distance_threshold``)
+    and in the space of the cells' measurements (``measurement_threshold``)."""
+    thresholds = [
+        transfer.distance_threshold(values, n_neighbors=options.n_neighbors, quantile=options.ood_quantile)
+        for values in (latents, measurements)
+    ]
+    return {
+        "n_neighbors": options.n_neighbors, "ood_quantile": options.ood_quantile, "distance_threshold": thresholds[0],
+        "measurement_features": list(transfer.DRIFT_FEATURES), "measurement_threshold": thresholds[1],
+    }
 
 
 def package_cluster_model(checkpoint: dict[str, Any], reference: pd.DataFrame, card: dict[str, Any]) -> dict[str, Any]:

@@ -116,7 +116,10 @@ def cell_profiles(
     return table, table  # Parquet (typed, compact) and CSV (for a spreadsheet)
 
 
-_TRANSFER_COLUMNS = ("distance_to_training", "out_of_distribution", "clustered_by")
+_TRANSFER_COLUMNS = (
+    "distance_to_training", "measurement_distance_to_training", "out_of_distribution", "out_of_distribution_latent",
+    "out_of_distribution_measurements", "clustered_by",
+)
 
 
 def _report_clusters(assignments: pd.DataFrame, params: EvaluationParams) -> np.ndarray:

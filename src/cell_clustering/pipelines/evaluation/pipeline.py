@@ -55,7 +55,7 @@ def _per_cell_and_field_nodes() -> list[Node]:
         Node(
             save_trained_chain,
             inputs=[
-                "trained_model", "latents", "cluster_assignments", "field_table", "params:preprocessing",
+                "trained_model", "latents", "cluster_assignments", "patch_metadata", "field_table", "params:preprocessing",
                 "params:segmentation", "params:patching", "params:evaluation", "params:inference",
             ],
             outputs=["clustering_reference", "model_card"],

@@ -74,27 +74,47 @@ def _reference(reference: pd.DataFrame, checkpoint: dict[str, Any], card: dict[s
     return reference[[c for c in reference if c.startswith("latent_")]].to_numpy(dtype=np.float64)
 
 
+def _measurement_drift(patch_metadata: pd.DataFrame, reference: pd.DataFrame, transfer: dict[str, Any]) -> inference.Transfer:
+    """How far each new cell's size, shape and brightness are from the training cells'
+    (``transfer.DRIFT_FEATURES``), whatever the shape model makes of it."""
+    features = transfer["measurement_features"]
+    training = reference[features].to_numpy(dtype=np.float64)
+    return inference.transfer_clusters(
+        inference.Reference(training, np.zeros(len(training), dtype=int)), patch_metadata[features].to_numpy(dtype=np.float64),
+        n_neighbors=transfer["n_neighbors"], threshold=transfer["measurement_threshold"],
+    )
+
+
 def assign_to_trained_clusters(
     checkpoint: dict[str, Any], latents: np.ndarray, patch_metadata: pd.DataFrame, reference: pd.DataFrame,
     card: dict[str, Any],
 ) -> pd.DataFrame:
     """Each new cell in the trained clusters (``cluster_k<k>`` for every trained k), its
-    mean distance to its nearest training cells, whether that is out of distribution,
-    and the model that placed it (``clustered_by``); see ``inference.transfer``."""
+    mean distance to its nearest training cells in the latent space and in the space of
+    its measurements, whether either is out of distribution, and the model that placed
+    it (``clustered_by``); see ``inference.transfer``."""
     evaluation.check_aligned(latents, patch_metadata)
     training_latents = _reference(reference, checkpoint, card)
     assignments = patch_metadata[cell_id_columns(patch_metadata)].copy()  # as the training run's table
     transfer = card["transfer"]
-    for k in card["clusters"]["n_clusters"]:
-        result = inference.transfer_clusters(
-            inference.Reference(training_latents, reference[f"cluster_k{k}"].to_numpy()), latents,
-            n_neighbors=transfer["n_neighbors"], threshold=transfer["distance_threshold"],
-        )
-        assignments[f"cluster_k{k}"] = result.clusters
+    columns = [f"cluster_k{k}" for k in card["clusters"]["n_clusters"]]
+    result = inference.transfer_clusters(
+        inference.Reference(training_latents, reference[columns].to_numpy()), latents,
+        n_neighbors=transfer["n_neighbors"], threshold=transfer["distance_threshold"],
+    )
+    assignments[columns] = result.clusters
+    drift = _measurement_drift(patch_metadata, reference, transfer)
     assignments["distance_to_training"] = result.distance
-    assignments["out_of_distribution"] = result.out_of_distribution
+    assignments["measurement_distance_to_training"] = drift.distance
+    assignments["out_of_distribution_latent"] = result.out_of_distribution
+    assignments["out_of_distribution_measurements"] = drift.out_of_distribution
+    assignments["out_of_distribution"] = result.out_of_distribution | drift.out_of_distribution
     assignments["clustered_by"] = _model_label(card)
-    logger.info("%d new cells put into the trained clusters; %d out of distribution.", len(assignments), int(result.out_of_distribution.sum()))
+    logger.info(
+        "%d new cells put into the trained clusters; %d out of distribution (%d by their latents, %d by their measurements).",
+        len(assignments), int(assignments["out_of_distribution"].sum()), int(result.out_of_distribution.sum()),
+        int(drift.out_of_distribution.sum()),
+    )
     return assignments
 
 
@@ -130,7 +150,10 @@ def summarise_new_plate(
         "n_cells": len(assignments),
         "n_fields": int(assignments["field"].nunique()),
         "ood_quantile": card["transfer"]["ood_quantile"],
-        "out_of_distribution_share": float(assignments["out_of_distribution"].mean()) if len(assignments) else float("nan"),
+        **{
+            f"out_of_distribution_share{suffix}": float(assignments[f"out_of_distribution{suffix}"].mean()) if len(assignments) else float("nan")
+            for suffix in ("", "_latent", "_measurements")
+        },
         "cells_per_condition": {str(c): int(n) for c, n in by_condition["size"].items()},
         "out_of_distribution_share_per_condition": {str(c): float(s) for c, s in by_condition["mean"].items()},
         "composition_test": composition_test,
@@ -142,8 +165,10 @@ def _new_plate_report(summary: dict[str, Any], composition: pd.DataFrame, params
     share = summary["out_of_distribution_share"]
     lead = (
         f"{summary['n_cells']} cells of {summary['n_fields']} fields put into the clusters of {summary['model']}. "
-        f"{share:.1%} of them are out of distribution (farther from every training cluster than "
-        f"{summary['ood_quantile']:.0%} of the training cells are from theirs): read their clusters with care."
+        f"{share:.1%} of them are out of distribution, farther from the training cells than "
+        f"{summary['ood_quantile']:.0%} of the training cells are from each other, in the shape model's latent space "
+        f"({summary['out_of_distribution_share_latent']:.1%}) or in their size, shape and brightness "
+        f"({summary['out_of_distribution_share_measurements']:.1%}): read their clusters with care."
     )
     conditions = pd.DataFrame({
         "condition": list(summary["cells_per_condition"]),
