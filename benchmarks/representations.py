@@ -3,7 +3,7 @@ pipeline, and the comparison table printed for the planted k, with a spread that
 includes the shape model's own seed.
 
     .venv/bin/python benchmarks/representations.py [--seeds 20261124 7] [--model-seeds 0 1 2]
-        [--scales 1 4] [--k 5] [--params "modelling.training.min_updates=3000"]
+        [--scales 1 4] [--k 5] [--params "modelling.training.min_updates=3000"] [--env domain_b]
 
 For every (demo seed, scale), a temporary copy of the project gets the demo data
 (`kedro run --pipelines=demo_data`) and runs the default pipeline (`kedro run`, base
@@ -46,7 +46,7 @@ def results(project: Path) -> tuple[pd.DataFrame, dict]:
 def run_demo(folder: Path, seed: int, scale: int, model_seeds: list[int], extra: list[str]) -> dict[int, tuple[float, pd.DataFrame, dict]]:
     """Per model seed: the run's wall time, its comparison table and diagnostics."""
     project = make_project(folder)
-    kedro(project, "--pipelines=demo_data", f"--params=demo_data.seed={seed},demo_data.scale={scale}")
+    kedro(project, "--pipelines=demo_data", *extra[:1], f"--params=demo_data.seed={seed},demo_data.scale={scale}")
     runs = {}
     for index, model_seed in enumerate(model_seeds):
         pipelines = [] if index == 0 else ["--pipelines=modelling,evaluation"]
@@ -91,14 +91,15 @@ def main() -> None:
     parser.add_argument("--scales", type=int, nargs="+", default=[1])
     parser.add_argument("--k", type=int, default=5, help="the number of planted shapes")
     parser.add_argument("--params", default=None, help="passed to `kedro run --params`")
+    parser.add_argument("--env", default="base", help="configuration environment (domain_b: the second development domain)")
     args = parser.parse_args()
-    extra = [f"--params={args.params}"] if args.params else []
+    extra = [f"--env={args.env}", *([f"--params={args.params}"] if args.params else [])]
     for seed in args.seeds:
         for scale in args.scales:
             with tempfile.TemporaryDirectory(prefix="representations-") as folder:
                 runs = run_demo(Path(folder), seed, scale, args.model_seeds, extra)
             times = ", ".join(f"model seed {s}: {seconds:.0f} s" for s, (seconds, _, _) in runs.items())
-            print(f"\n## demo seed {seed}, scale ×{scale}: `kedro run` (first; then modelling + evaluation) {times}")
+            print(f"\n## {args.env} configuration, demo seed {seed}, scale ×{scale}: `kedro run` (first; then modelling + evaluation) {times}")
             print(f"mean ± sd over {len(runs)} model seeds × the evaluation seeds")
             print(table({s: metrics for s, (_, metrics, _) in runs.items()}, args.k))
             for model_seed, (_, _, diagnostics) in runs.items():

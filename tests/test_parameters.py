@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from pydantic import ValidationError
@@ -20,7 +21,7 @@ from cell_clustering.parameters import (
     check_parameters,
 )
 from tests.kedro_project import make_project
-from tests.parameters import CONF, block, raw_block
+from tests.parameters import CONF, block, deep_merge, raw_block
 
 
 def test_every_base_block_validates_and_every_file_has_a_model():
@@ -135,3 +136,20 @@ def test_typo_in_a_parameters_file_stops_the_cli_with_the_message_only(tmp_path)
     assert result.returncode == 1
     assert "Error: Invalid parameters:\n  - patching.filters.min_are = 5000: unknown parameter" in output
     assert "Traceback" not in output and "Running node" not in output
+
+
+@pytest.mark.parametrize("env", ["test", "domain_b"])
+def test_every_environment_deep_merged_on_base_validates(env):
+    overrides = yaml.safe_load((CONF / env / "parameters.yml").read_text())
+    merged = {name: deep_merge(raw_block(name), overrides.get(name, {})) for name in BLOCKS}
+    check_parameters(merged)
+
+
+def test_the_second_domain_images_the_demo_shapes_otherwise():
+    base = block("demo_data")
+    domain_b = BLOCKS["demo_data"].model_validate(
+        deep_merge(raw_block("demo_data"), yaml.safe_load((CONF / "domain_b" / "parameters.yml").read_text())["demo_data"])
+    )
+    assert domain_b.condition_mixtures == base.condition_mixtures  # the same ground truth to score against
+    assert domain_b.shape_classes.keys() == base.shape_classes.keys()
+    assert domain_b.pixel_size_um != base.pixel_size_um and domain_b.peak_photons < base.peak_photons
