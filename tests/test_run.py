@@ -85,7 +85,10 @@ def test_demo_then_default_pipeline_writes_clustering_table_and_mlflow_run(demo_
 
     report = next((project / "data/08_reporting/report.html").iterdir()) / "report.html"
     page = report.read_text()
-    assert page.count("<img ") == 6 and "NMI(cluster, condition)" in page  # 5 figures and the map's preview
+    # 5 figures of the stages before the clustering, 5 of the clustering, the map's preview.
+    assert page.count("<img ") == 11 and "NMI(cluster, condition)" in page
+    total = counts.set_index("condition").loc["total"]
+    assert f"Patching: {int(total['patches'])} patches from {int(total['segmented_cells'])} segmented cells" in page
 
     field_table = pd.read_csv(next((project / "data/02_intermediate/field_table.csv").iterdir()) / "field_table.csv")
     assert field_table["angle_error_deg"].max() < 2.0

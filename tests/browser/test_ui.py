@@ -221,8 +221,13 @@ def test_mlflow_ui_lists_the_run_its_params_and_a_metric_history(demo_run, page)
 def test_report_shows_every_table_and_figure(demo_run, page):
     report = sorted((demo_run / "data/08_reporting/report.html").iterdir())[-1] / "report.html"
     page.goto(report.as_uri(), wait_until="load")
+    headings = page.locator("h2").all_inner_texts()
+    for stage in ("Input:", "Preprocessing:", "Segmentation: cells per field", "Segmentation against the ground truth",
+                  "Segmentation: predicted outlines", "Patching:", "Training of the shape model", "Latent map"):
+        assert any(heading.startswith(stage) for heading in headings), (stage, headings)  # the whole run, stage by stage
+    assert "MLflow run " in page.inner_text("body") and "mlflow ui --backend-store-uri" in page.inner_text("body")
     images = page.locator("img")
-    assert images.count() == 6  # 5 figures and the latent map's preview
+    assert images.count() == 11  # 5 of the stages before the clustering, 5 of the clustering, the map's preview
     for index in range(images.count()):
         image = images.nth(index)
         image.scroll_into_view_if_needed()

@@ -14,7 +14,7 @@ from cell_clustering.patching.morphology import (
 )
 
 
-def truth_counts(cell_table: pd.DataFrame, truth_cells: pd.DataFrame) -> pd.DataFrame:
+def truth_counts(cell_table: pd.DataFrame, truth_cells: pd.DataFrame | None) -> pd.DataFrame:
     """Segmented cells and patches per condition beside the true cells (before and
     after the same filters), with a ``total`` row.
 
@@ -22,19 +22,23 @@ def truth_counts(cell_table: pd.DataFrame, truth_cells: pd.DataFrame) -> pd.Data
     ----------
     cell_table : pandas.DataFrame
         Every segmented cell with ``condition`` and ``filtered_by``.
-    truth_cells : pandas.DataFrame
-        Every true cell with ``condition`` and ``filtered_by``.
+    truth_cells : pandas.DataFrame or None
+        Every true cell with ``condition`` and ``filtered_by``; None where the run has
+        no ground truth (the truth columns are then left out).
     """
-    counts = pd.DataFrame(
-        {
-            "segmented_cells": cell_table.groupby("condition").size(),
-            "patches": cell_table[cell_table["filtered_by"] == KEPT].groupby("condition").size(),
-            "true_cells": truth_cells.groupby("condition").size(),
-            "true_cells_after_filters": truth_cells[truth_cells["filtered_by"] == KEPT].groupby("condition").size(),
-        }
-    ).fillna(0).astype(int)
+    if cell_table.empty:
+        return pd.DataFrame(columns=["condition", "segmented_cells", "patches"])
+    columns = {
+        "segmented_cells": cell_table.groupby("condition").size(),
+        "patches": cell_table[cell_table["filtered_by"] == KEPT].groupby("condition").size(),
+    }
+    if truth_cells is not None:
+        columns["true_cells"] = truth_cells.groupby("condition").size()
+        columns["true_cells_after_filters"] = truth_cells[truth_cells["filtered_by"] == KEPT].groupby("condition").size()
+    counts = pd.DataFrame(columns).fillna(0).astype(int)
     counts.loc["total"] = counts.sum()
-    counts["patches_minus_truth"] = counts["patches"] - counts["true_cells_after_filters"]
+    if truth_cells is not None:
+        counts["patches_minus_truth"] = counts["patches"] - counts["true_cells_after_filters"]
     return counts.reset_index(names="condition")
 
 

@@ -61,6 +61,13 @@ def png_base64(figure: Any, dpi: int = 80) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def image_base64(image: Any) -> str:
+    """A PIL image (a figure read back from disk) as a base64 PNG."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def outline_overlay(image: np.ndarray, labels: np.ndarray, colour: tuple[float, float, float] = (1.0, 0.2, 0.2)) -> np.ndarray:
     """An RGB copy of ``image`` (rows, cols) in [0, 1] with label outlines drawn in ``colour``.
 

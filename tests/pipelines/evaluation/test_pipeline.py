@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
+from PIL import Image
 from sklearn.datasets import make_blobs
 
 from cell_clustering.patching.morphology import with_physical_units
@@ -36,6 +37,7 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
         # What the trained chain (reference, model card, registered model) is made of.
         "trained_model": {"model": "contrastive", "config": {}, "state_dict": {"weight": torch.ones(2)}},
         **{f"params:{name}": block(name) for name in ("preprocessing", "segmentation", "patching", "inference")},
+        **_stage_outputs(),
     })
     metrics = outputs["clustering_metrics"].set_index(["representation", "head", "k"])
     assert set(metrics.index.get_level_values("representation")) == {"latents", "morphology", "pixels_pca"}
@@ -58,7 +60,11 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     assert {"field", "condition", "cell_label", "aspect_ratio", "angle_to_grooves_deg", "cluster_k2"} <= set(profiles)
     assert outputs["cell_profiles_csv"].equals(profiles)
     report = outputs["evaluation_report"]
-    assert report.count("<img ") == 6 and "NMI(cluster, condition) = 1.000" in report  # 5 figures, the map's preview
+    assert report.count("<img ") == 11 and "NMI(cluster, condition) = 1.000" in report  # 5 stage + 5 figures, the map's preview
+    # The stages before the clustering, each led by its answer.
+    assert "13 cells found in 2 fields; 1 fields with none: Rac1/f0." in report
+    assert "mean AP@0.5 cellpose 0.900; classical 0.500" in report and "Patching: 12 patches from 13 segmented cells" in report
+    assert "A 40 px patch holds 75% of the cells uncropped" in report and "Training of the shape model" in report
     assert "id=\"latent-map\"" in report and "plotly_hover" in report and "<script src=" not in report  # plotly.js inline: offline
     reference, card = outputs["clustering_reference"], outputs["model_card"]
     assert list(reference["cluster_k3"]) == list(outputs["cluster_assignments"]["cluster_k3"]) and len(reference) == 120
@@ -67,3 +73,21 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     np.testing.assert_array_equal(reference["area_um2"], metadata["area_um2"])  # the measurements the drift test compares
     assert card["fields"]["pixel_size_um"]["median"] == 0.65 and "patching" in card["parameters"]
     assert "Segmented with classical: no annotated field" in report and "Input: 1 fields read, 0 skipped" in report
+
+
+def _stage_outputs() -> dict:
+    """What the earlier stages saved, as the report reads it back: figures as images,
+    the QC tables."""
+    picture = Image.new("RGB", (20, 10), "white")
+    quality = pd.DataFrame({
+        "method": ["cellpose", "cellpose", "classical", "classical"], "field": ["control/f0", "overall"] * 2,
+        "ap_0.5": [0.9, 0.9, 0.5, 0.5], "aggregated_jaccard": [0.8, 0.8, 0.4, 0.4], "n_true": 5, "n_predicted": 5,
+    })
+    return {
+        **{f"{name}@png": picture for name in ("preprocessing_figure", "segmentation_figure", "cell_size_figure", "patch_grid_figure", "training_curves")},
+        "cells_per_field": pd.DataFrame({"field": ["control/f0", "Rac1/f0"], "n_cells": [13, 0], "method": "cellpose"}),
+        "segmentation_quality": quality,
+        "patch_counts": pd.DataFrame({"condition": ["control", "Rac1", "total"], "segmented_cells": [13, 0, 13], "patches": [12, 0, 12]}),
+        "cell_size_suggestion": {"configured_patch_size": 40, "share_fitting_configured_size": 0.75, "suggested_patch_size": 48,
+                                 "percentile": 95.0},
+    }

@@ -143,7 +143,9 @@ def test_patch_counts_match_truth_for_a_perfect_segmentation():
     assert counts.loc["c", "segmented_cells"] == counts.loc["c", "true_cells"] == 3
     assert counts.loc["c", "patches"] == counts.loc["c", "true_cells_after_filters"] == 2
     assert counts.loc["total", "patches_minus_truth"] == 0
-    assert count_against_truth(cells, {}, _fields(["c/a"]), PARAMS).empty
+    # Without ground truth: the patches per condition still, and no truth column.
+    without_truth = count_against_truth(cells, {}, _fields(["c/a"]), PARAMS)
+    assert without_truth.set_index("condition").loc["total"].to_dict() == {"segmented_cells": 3, "patches": 2}
 
 
 def test_patch_grid_has_a_row_per_condition():

@@ -32,4 +32,4 @@ def test_preprocessing_pipeline_measures_rotates_and_normalises():
         # Nearest-neighbour rotation keeps the labels: no new label value appears.
         assert set(np.unique(rotated[field])) <= set(np.unique(masks[field]))
     assert outputs["preprocessing_metrics"]["n_fields"]["value"] == len(images)
-    assert len(outputs["preprocessing_figure"].axes) == 2 * min(len(images), params.n_figure_fields)
+    assert len(outputs["preprocessing_figure@figure"].axes) == 2 * min(len(images), params.n_figure_fields)

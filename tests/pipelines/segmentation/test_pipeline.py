@@ -37,4 +37,4 @@ def test_segmentation_pipeline_after_training():
     validation = split.loc[split["role"] == "validation", "field"]
     assert quality.loc[("classical", "overall"), "n_true"] == sum(int(masks[field].max()) for field in validation)
     assert "classical.ap_0.5" in outputs["segmentation_quality_mlflow"]
-    assert len(outputs["segmentation_figure"].axes) == 2 * params.n_figure_fields
+    assert len(outputs["segmentation_figure@figure"].axes) == 2 * params.n_figure_fields

@@ -7,6 +7,7 @@ import html
 import logging
 from typing import Any
 
+import mlflow
 import numpy as np
 import pandas as pd
 
@@ -330,11 +331,13 @@ def build_report(
     field_table: pd.DataFrame,
     segmentation_method: dict[str, Any],
     latent_map_html: str,
+    stage_sections: list[reporting.Section],
     params: EvaluationParams,
     **figures: str,
 ) -> str:
-    """One static HTML page with every table and figure (PNGs embedded); ``figures``
-    are the base64 PNGs keyed by the names of ``FIGURE_TITLES``."""
+    """One static HTML page for the whole run, every table and figure inline: the
+    input, the stages before the clustering (``stage_sections``), then the clustering;
+    ``figures`` are the base64 PNGs keyed by the names of ``FIGURE_TITLES``."""
     probes = pd.DataFrame(
         {"representation": list(diagnostics.get("probe_shape_accuracy", {})),
          "linear probe, planted shape": list(diagnostics.get("probe_shape_accuracy", {}).values())}
@@ -342,6 +345,7 @@ def build_report(
     sections = [
         reporting.text_section("Summary", _summary(metrics_table, diagnostics, params)),
         *_input_sections(field_table, segmentation_method),
+        *stage_sections,
         _comparison_section(metrics_table, params),
         *([reporting.table_section("How much of the planted shape each representation carries", probes)] if len(probes) else []),
         reporting.table_section(
@@ -352,4 +356,16 @@ def build_report(
         reporting.Section("Latent map: hover a cell to see it", latent_map_html),
         *[reporting.figure_section(FIGURE_TITLES[name], png) for name, png in figures.items()],
     ]
-    return reporting.render_report("cell-clustering: evaluation report", sections)
+    return reporting.render_report("cell-clustering: run report", sections, _mlflow_line())
+
+
+def _mlflow_line() -> str:
+    """Which MLflow run holds this run's parameters, metrics and artifacts, and how to open it."""
+    active = mlflow.active_run()
+    if active is None:
+        return "<p>No MLflow run was active: this run's metrics were not tracked.</p>"
+    return (
+        f"<p>MLflow run <code>{html.escape(active.info.run_id)}</code>: open it with "
+        "<code>mlflow ui --backend-store-uri sqlite:///mlflow.db</code> (or <code>make mlflow-ui</code>) "
+        "in the project folder.</p>"
+    )

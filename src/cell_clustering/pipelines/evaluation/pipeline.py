@@ -21,6 +21,7 @@ from cell_clustering.pipelines.evaluation.nodes import (
     plot_morphology_by_cluster,
     represent_cells,
 )
+from cell_clustering.pipelines.evaluation.stage_nodes import describe_stages
 
 FIGURES = {
     "cluster_samples": (plot_cluster_samples, ["patches", "cluster_assignments"]),
@@ -88,13 +89,23 @@ def _report_nodes() -> list[Node]:
             "field_table": "field_table",
             "segmentation_method": "segmentation_method",
             "latent_map_html": "latent_map_html",
+            "stage_sections": "stage_sections",
             "params": "params:evaluation",
             **{name: f"{name}_png" for name in FIGURES},
         },
         outputs="evaluation_report",
         name="build_report",
     )
-    return [*figure_nodes, report]
+    stages = Node(
+        describe_stages,
+        inputs=[
+            "preprocessing_figure@png", "cells_per_field", "segmentation_quality", "segmentation_figure@png", "patch_counts",
+            "cell_size_suggestion", "cell_size_figure@png", "patch_grid_figure@png", "training_curves@png",
+        ],
+        outputs="stage_sections",
+        name="describe_stages",
+    )
+    return [*figure_nodes, stages, report]
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cell_clustering import modelling
+from cell_clustering import modelling, reporting
 from cell_clustering.parameters import ModellingParams
 
 
@@ -43,3 +43,25 @@ def encode_patches(checkpoint: dict[str, Any], patches: np.ndarray, patch_metada
     """The clustered representation of every patch (Z for the VAE and cVAE, Z' for
     the refined VAE), aligned row by row with the patch metadata."""
     return modelling.encode(checkpoint, patches, patch_metadata["condition"].to_numpy())
+
+
+def plot_training_curves(history: dict[str, Any]) -> Any:
+    """The training and validation losses against the evaluation step, one panel per
+    loss (``train_<loss>`` beside ``validation_<loss>``), for the run's report: a
+    curve that still falls at the end asks for more updates, a validation curve that
+    rises while training falls, for fewer.
+
+    ``history`` is :func:`train_model`'s, or the same read back from MLflow (names
+    prefixed ``training.``, a single point as a dict rather than a list)."""
+    history = {name.rsplit(".", 1)[-1]: points if isinstance(points, list) else [points] for name, points in history.items()}
+    losses = sorted({name.split("_", 1)[1] for name in history if name.startswith(("train_", "validation_"))})
+    figure, axes = reporting.pyplot().subplots(1, max(len(losses), 1), figsize=(4.5 * max(len(losses), 1), 3.2), squeeze=False)
+    for axis, loss in zip(axes[0], losses, strict=False):
+        for split in ("train", "validation"):
+            points = history.get(f"{split}_{loss}", [])
+            axis.plot([p["step"] for p in points], [p["value"] for p in points], label=split)
+        axis.set_title(loss)
+        axis.set_xlabel("evaluation step")
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    return figure

@@ -200,11 +200,11 @@ def count_against_truth(
     """Patches per condition beside the ground-truth cells that pass the same filters.
 
     The truth is the rotated ground-truth masks (the frame the patches are cut in),
-    measured and filtered exactly like the predicted cells. Empty when there is no
-    ground truth.
+    measured and filtered exactly like the predicted cells. Without ground truth,
+    segmented cells and patches per condition only.
     """
     if not rotated_masks or cell_table.empty:
-        return pd.DataFrame()
+        return patching.truth_counts(cell_table, None)
     truth_rows = []
     conditions = field_table.set_index("field")["condition"]
     pixel_sizes = field_table.set_index("field")["pixel_size_um"]

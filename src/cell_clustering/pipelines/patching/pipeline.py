@@ -23,13 +23,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 study_cell_sizes,
                 inputs=["cell_table", "params:patching"],
-                outputs=["cell_size_suggestion", "cell_size_figure"],
+                outputs=["cell_size_suggestion", "cell_size_figure@figure"],
                 name="study_cell_sizes",
             ),
             Node(
                 plot_patch_grid,
                 inputs=["patches", "patch_metadata", "params:patching"],
-                outputs="patch_grid_figure",
+                outputs="patch_grid_figure@figure",
                 name="plot_patch_grid",
             ),
             Node(

@@ -20,7 +20,7 @@ def _report_nodes() -> list[Node]:
         Node(
             plot_before_after,
             inputs=["raw_images", "preprocessed_images", "field_table", "params:preprocessing"],
-            outputs="preprocessing_figure",
+            outputs="preprocessing_figure@figure",
             name="plot_before_after",
         ),
         Node(summarise_preprocessing, inputs="field_table", outputs="preprocessing_metrics", name="summarise_preprocessing"),

@@ -274,7 +274,9 @@ def evaluate_segmentation(
     fields = split.loc[split["role"] == "validation", "field"].tolist()
     if not fields:
         logger.warning("No held-out annotated field: segmentation quality is not measured.")
-        return pd.DataFrame(), {}
+        # The columns still, so that the CSV reads back as an empty table.
+        columns = ["method", "field", *(f"ap_{t:g}" for t in params.quality_thresholds), "aggregated_jaccard", "n_true", "n_predicted"]
+        return pd.DataFrame(columns=columns), {}
     truth = [np.asarray(rotated_masks[field]()) for field in fields]
     classical = [
         segmentation.filter_labels(

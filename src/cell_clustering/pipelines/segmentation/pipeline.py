@@ -54,7 +54,7 @@ def _quality_nodes() -> list[Node]:
         Node(
             plot_segmentation,
             inputs=["preprocessed_images", "predicted_masks", "rotated_masks", "segmentation_split", "params:segmentation"],
-            outputs="segmentation_figure",
+            outputs="segmentation_figure@figure",
             name="plot_segmentation",
         ),
     ]
