@@ -8,7 +8,8 @@ from cell_clustering.inference.transfer import (
     Reference,
     Transfer,
     distance_threshold,
+    reference_latents,
     transfer_clusters,
 )
 
-__all__ = ["DRIFT_FEATURES", "Reference", "Transfer", "distance_threshold", "model_card", "transfer_clusters"]
+__all__ = ["DRIFT_FEATURES", "Reference", "Transfer", "distance_threshold", "model_card", "reference_latents", "transfer_clusters"]

@@ -54,7 +54,7 @@ class ClusterModel(mlflow.pyfunc.PythonModel):
             self.checkpoint = modelling.read_torch_file(stream)
         reference = pd.read_parquet(context.artifacts["reference"])
         self.card = json.loads(Path(context.artifacts["card"]).read_text())
-        self.latents = reference[[c for c in reference if c.startswith("latent_")]].to_numpy(dtype=np.float64)
+        self.latents = transfer.reference_latents(reference)
         self.clusters = reference[f"cluster_k{self.card['clusters']['k']}"].to_numpy()
         self.patch_shape = tuple(int(size) for size in self.card["patch_shape"])
 

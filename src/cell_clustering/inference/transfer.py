@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from cell_clustering.errors import ProjectValueError
@@ -45,6 +46,11 @@ class Reference(NamedTuple):
 
     latents: np.ndarray
     clusters: np.ndarray
+
+
+def reference_latents(reference: pd.DataFrame) -> np.ndarray:
+    """(N, D) float64 latents of a saved clustering reference (its ``latent_<i>`` columns)."""
+    return reference[[c for c in reference if c.startswith("latent_")]].to_numpy(dtype=np.float64)
 
 
 class Transfer(NamedTuple):

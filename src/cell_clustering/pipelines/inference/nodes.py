@@ -71,7 +71,7 @@ def _reference(reference: pd.DataFrame, checkpoint: dict[str, Any], card: dict[s
     """The training latents, once the model and reference are known to come from one run."""
     if model_card.fingerprint(checkpoint) != card["model_fingerprint"] or len(reference) != card["n_training_cells"]:
         raise ProjectValueError("The shape model, the clustering reference and the model card are not of one trained run. " + _SAME_RUN)
-    return reference[[c for c in reference if c.startswith("latent_")]].to_numpy(dtype=np.float64)
+    return inference.reference_latents(reference)
 
 
 def _measurement_drift(patch_metadata: pd.DataFrame, reference: pd.DataFrame, transfer: dict[str, Any]) -> inference.Transfer:
