@@ -62,8 +62,9 @@ def _field_rows(field_table: pd.DataFrame) -> dict[str, dict[str, Any]]:
 def _no_patch_error(cell_table: pd.DataFrame) -> ProjectValueError:
     if cell_table.empty:
         return ProjectValueError(
-            "No cell in any predicted mask: every field's mask is empty. Check the segmentation figure "
-            "(data/08_reporting/segmentation_outlines.png) and segmentation.method / model_source."
+            "No cell in any predicted mask: every field's mask is empty. Check that the images show cells "
+            "(a trained run applied to new fields finds none in fields of another kind), the segmentation "
+            "figure of a training run (data/08_reporting/segmentation_outlines.png) and segmentation.method / model_source."
         )
     counts = cell_table["filtered_by"].value_counts().to_dict()
     return ProjectValueError(
