@@ -69,11 +69,15 @@ def other_kind_fields(folder: Path, like: Path, kind: str, n_fields: int = 3, se
 
 
 def row(case: str, seconds: float, cells: pd.DataFrame, summary: dict, trained: pd.DataFrame, k: int) -> dict:
-    both = trained.merge(cells, on=["field", "cell_label"], suffixes=("_trained", "_new"))
-    same = (both[f"cluster_k{k}_trained"] == both[f"cluster_k{k}_new"]).mean() if len(both) else float("nan")
+    same = float("nan")
+    if case == "training fields":  # other plates reuse field names: a match by name would mean nothing
+        both = trained.merge(cells, on=["field", "cell_label"], suffixes=("_trained", "_new"))
+        same = (both[f"cluster_k{k}_trained"] == both[f"cluster_k{k}_new"]).mean()
     shape = (summary.get("shape_scores") or {}).get("accuracy", float("nan"))
     return {"case": case, "cells": len(cells), "same_cluster_as_training": same, "shape_accuracy": shape,
-            "out_of_distribution": summary["out_of_distribution_share"], "seconds": seconds}
+            "out_of_distribution": summary["out_of_distribution_share"],
+            "ood_latent": summary.get("out_of_distribution_share_latent"),
+            "ood_measurements": summary.get("out_of_distribution_share_measurements"), "seconds": seconds}
 
 
 def main() -> None:
