@@ -65,8 +65,9 @@ benchmark-data: $(STAMP) system-deps
 benchmark: benchmark-data
 	$(BIN)/kedro run --pipelines=benchmark
 
+# kedro-viz's own app, offline: no PyPI version check, no onboarding tour (cell_clustering/viz.py).
 viz: $(STAMP)
-	$(BIN)/kedro viz run --no-browser --host 127.0.0.1 --port 4141
+	$(BIN)/python -m cell_clustering.viz --host 127.0.0.1 --port 4141
 
 mlflow-ui: $(STAMP)
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui \
