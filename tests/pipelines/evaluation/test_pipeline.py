@@ -34,7 +34,8 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     outputs = run_slice(create_pipeline(), {
         "latents": latents.astype(np.float32), "patch_metadata": metadata, "patch_truth": patch_truth,
         "patches": patches, "params:evaluation": params,
-        "field_table": pd.DataFrame({"field": ["f"], "condition": ["control"], "status": ["ok"], "pixel_size_um": [0.65], "rotation_deg": [3.0]}),
+        "field_table": pd.DataFrame({"field": ["f"], "condition": ["control"], "status": ["ok"], "pixel_size_um": [0.65], "rotation_deg": [3.0],
+                                     "angle_confidence": [0.2], "low_confidence": [True], "density_bin": ["crowded"]}),
         "segmentation_method": {"method": "classical", "reason": "no annotated field"},
         # What the trained chain (reference, model card, registered model) is made of.
         "trained_model": {"model": "contrastive", "config": {}, "state_dict": {"weight": torch.ones(2)}},
@@ -75,7 +76,8 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     assert card["transfer"]["measurement_threshold"] > 0
     np.testing.assert_array_equal(reference["area_um2"], metadata["area_um2"])  # the measurements the drift test compares
     assert card["fields"]["pixel_size_um"]["median"] == 0.65 and "patching" in card["parameters"]
-    assert "Segmented with classical: no annotated field" in report and "Input: 1 fields read, 0 skipped" in report
+    assert "Segmented with classical: no annotated field" in report and "Input: 1 fields read, 0 skipped, 1 without a confident groove angle" in report
+    assert "not found with confidence are not rotated: f." in report
 
 
 def _stage_outputs() -> dict:

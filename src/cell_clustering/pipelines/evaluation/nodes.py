@@ -306,13 +306,20 @@ def _summary(metrics_table: pd.DataFrame, diagnostics: dict[str, Any], params: E
 def _input_sections(field_table: pd.DataFrame, segmentation_method: dict[str, Any]) -> list[reporting.Section]:
     """What was read (fields per condition, files skipped and why) and how it was segmented."""
     usable = field_table["status"] == "ok"
-    per_condition = field_table[usable].groupby("condition").agg(
-        fields=("field", "size"), pixel_size_um=("pixel_size_um", "median"), rotated=("rotation_deg", lambda a: int((a != 0).sum()))
-    ).reset_index()
+    read = field_table[usable]
+    columns = {"fields": ("field", "size"), "pixel_size_um": ("pixel_size_um", "median"),
+               "rotated": ("rotation_deg", lambda a: int((a != 0).sum()))}
+    if "angle_confidence" in read:  # groove alignment and density (preprocessing)
+        columns |= {"median_angle_confidence": ("angle_confidence", "median"), "low_confidence": ("low_confidence", "sum"),
+                    "crowded": ("density_bin", lambda bins: int((bins == "crowded").sum()))}
+    per_condition = read.groupby("condition").agg(**columns).reset_index()
     skipped = field_table.loc[~usable, ["field", "status"]]
+    flagged = read.loc[read["low_confidence"].astype(bool), "field"].tolist() if "low_confidence" in read else []
     sections = [reporting.table_section(
-        f"Input: {int(usable.sum())} fields read, {len(skipped)} skipped", per_condition,
-        note="Fields whose groove angle was not found with confidence are not rotated.",
+        f"Input: {int(usable.sum())} fields read, {len(skipped)} skipped, {len(flagged)} without a confident groove angle",
+        per_condition,
+        note="Fields whose groove angle was not found with confidence are not rotated"
+        + (f": {', '.join(flagged)}." if flagged else "."),
     )]
     if len(skipped):
         sections.append(reporting.table_section("Files skipped, and why", skipped))
