@@ -73,7 +73,9 @@ def model_rows(dataset: str, splits: tuple, params: BenchmarkParams, model: str,
         for score in record["scores"]:
             if score["representation"] == "z":
                 rows.append({**score, "dataset": dataset, "representation": model, "seed": seed, "train_seconds": record["train_seconds"]})
-        print(f"{dataset} {model} seed {seed}: {record['train_seconds']:.0f} s", flush=True)
+        # Each seed's scores as soon as they exist: an interrupted run keeps what it measured.
+        heads = ", ".join(f"{row['head']} {row['accuracy']:.3f}" for row in rows if row["seed"] == seed and row["representation"] == model)
+        print(f"{dataset} {model} seed {seed}: {record['train_seconds']:.0f} s; shape ACC {heads}", flush=True)
     return rows
 
 
