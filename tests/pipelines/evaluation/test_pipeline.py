@@ -67,7 +67,7 @@ def test_evaluation_pipeline_clusters_scores_and_reports():
     # The stages before the clustering, each led by its answer.
     assert "13 cells found in 2 fields; 1 fields with none: Rac1/f0." in report
     assert "mean AP@0.5 cellpose 0.900; classical 0.500" in report and "Patching: 12 patches from 13 segmented cells" in report
-    assert "A 40 px patch holds 75% of the cells uncropped" in report
+    assert "75% of the cells have a longest side within 40 px, 95 % within 48 px" in report
     assert re.search(r"Training of the shape model[^<]*</h2>\s*<p>Not found", report)
     assert "id=\"latent-map\"" in report and "plotly_hover" in report and "<script src=" not in report  # plotly.js inline: offline
     reference, card = outputs["clustering_reference"], outputs["model_card"]

@@ -60,8 +60,9 @@ def _patching_sections(counts: pd.DataFrame, suggestion: dict[str, Any], sizes: 
     per_condition = counts[counts["condition"] != "total"]
     lead = f"{int(per_condition['patches'].sum())} patches from {int(per_condition['segmented_cells'].sum())} segmented cells"
     fit = (
-        f" A {suggestion['configured_patch_size']} px patch holds {suggestion['share_fitting_configured_size']:.0%} of the cells "
-        f"uncropped; {suggestion['suggested_patch_size']} px would hold {suggestion['percentile']:g} %."
+        f"Size study (patching.size_study): {suggestion['share_fitting_configured_size']:.0%} of the cells have a longest "
+        f"side within {suggestion['configured_patch_size']} px, {suggestion['percentile']:g} % within "
+        f"{suggestion['suggested_patch_size']} px (the suggested crop)."
     )
     return [
         reporting.table_section(f"Patching: {lead}", counts, note=fit),
