@@ -186,7 +186,7 @@ def test_single_condition_skips_statistics_with_a_note_and_report_says_so():
                            "pixel_size_um": 0.65, "rotation_deg": 0.0})
     method = {"method": "cellpose", "reason": "3 annotated field(s) to train Cellpose on"}
     page = build_report(
-        metrics_table, {"probe_shape_accuracy": {}}, table, test, field_effects, field_test, fields, method, "<p>map</p>", params,
+        metrics_table, {"probe_shape_accuracy": {}}, table, test, field_effects, field_test, fields, method, "<p>map</p>", [], params,
         **dict.fromkeys(FIGURE_TITLES, png),
     )
     assert "only one condition" in page and "two fields each" in page
