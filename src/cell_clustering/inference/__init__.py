@@ -8,8 +8,9 @@ from cell_clustering.inference.transfer import (
     Reference,
     Transfer,
     distance_threshold,
+    distance_to_training,
     reference_latents,
     transfer_clusters,
 )
 
-__all__ = ["DRIFT_FEATURES", "Reference", "Transfer", "distance_threshold", "model_card", "reference_latents", "transfer_clusters"]
+__all__ = ["DRIFT_FEATURES", "Reference", "Transfer", "distance_threshold", "distance_to_training", "model_card", "reference_latents", "transfer_clusters"]

@@ -92,6 +92,17 @@ def _nearest(training: np.ndarray, values: np.ndarray, n_neighbors: int) -> tupl
     return search.kneighbors(standardise(values.astype(np.float64), reference=training))
 
 
+def distance_to_training(training: np.ndarray, values: np.ndarray, *, n_neighbors: int) -> np.ndarray:
+    """(M,) mean distance of each row of ``values`` to its ``n_neighbors`` nearest rows of
+    ``training`` (N, D), both standardised with the training rows' mean and sd: the drift
+    test alone, without a vote (the cells' measurements have no clusters to carry)."""
+    _check(training, values, n_neighbors)
+    if len(values) == 0:
+        return np.zeros(0)
+    distances, _ = _nearest(training, values, n_neighbors)
+    return distances.mean(axis=1)
+
+
 def _vote(clusters: np.ndarray, distances: np.ndarray) -> np.ndarray:
     """(M,) cluster of inverse-distance weight majority among the neighbours'
     ``clusters`` (M, k); a neighbour at distance 0 decides alone (scikit-learn's

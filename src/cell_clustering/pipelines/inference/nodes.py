@@ -74,14 +74,13 @@ def _reference(reference: pd.DataFrame, checkpoint: dict[str, Any], card: dict[s
     return inference.reference_latents(reference)
 
 
-def _measurement_drift(patch_metadata: pd.DataFrame, reference: pd.DataFrame, transfer: dict[str, Any]) -> inference.Transfer:
+def _measurement_drift(patch_metadata: pd.DataFrame, reference: pd.DataFrame, transfer: dict[str, Any]) -> np.ndarray:
     """How far each new cell's size, shape and brightness are from the training cells'
     (``transfer.DRIFT_FEATURES``), whatever the shape model makes of it."""
     features = transfer["measurement_features"]
-    training = reference[features].to_numpy(dtype=np.float64)
-    return inference.transfer_clusters(
-        inference.Reference(training, np.zeros(len(training), dtype=int)), patch_metadata[features].to_numpy(dtype=np.float64),
-        n_neighbors=transfer["n_neighbors"], threshold=transfer["measurement_threshold"],
+    return inference.distance_to_training(
+        reference[features].to_numpy(dtype=np.float64), patch_metadata[features].to_numpy(dtype=np.float64),
+        n_neighbors=transfer["n_neighbors"],
     )
 
 
@@ -104,16 +103,17 @@ def assign_to_trained_clusters(
     )
     assignments[columns] = result.clusters
     drift = _measurement_drift(patch_metadata, reference, transfer)
+    drifted = drift > transfer["measurement_threshold"]
     assignments["distance_to_training"] = result.distance
-    assignments["measurement_distance_to_training"] = drift.distance
+    assignments["measurement_distance_to_training"] = drift
     assignments["out_of_distribution_latent"] = result.out_of_distribution
-    assignments["out_of_distribution_measurements"] = drift.out_of_distribution
-    assignments["out_of_distribution"] = result.out_of_distribution | drift.out_of_distribution
+    assignments["out_of_distribution_measurements"] = drifted
+    assignments["out_of_distribution"] = result.out_of_distribution | drifted
     assignments["clustered_by"] = _model_label(card)
     logger.info(
         "%d new cells put into the trained clusters; %d out of distribution (%d by their latents, %d by their measurements).",
         len(assignments), int(assignments["out_of_distribution"].sum()), int(result.out_of_distribution.sum()),
-        int(drift.out_of_distribution.sum()),
+        int(drifted.sum()),
     )
     return assignments
 
