@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/segmentation.py few [--updates N] [--seeds 0 1 2]
     .venv/bin/python benchmarks/segmentation.py speed [--fields N] [--model PATH]
+    .venv/bin/python benchmarks/segmentation.py sparse [--fields N] [--model PATH]
 
 ``few``: Cellpose trained from scratch on 3 annotated 256×256 nuclei crops (drawn by
 ``demo_data.nuclei_crop``, seeds 0-2), the classical baseline beside it, both scored
@@ -10,6 +11,10 @@ by AP@0.5 / AP@0.75 on 4 held-out crops (seeds 100-103); training time per model
 ``speed``: seconds per 512×512 field through the pipeline's node and through a direct
 ``CellposeModel.eval`` call on the same fields, and their ratio. Uses the latest
 trained model in data/06_models/cellpose_model.pt (run `make demo` first) or --model.
+
+``sparse``: recall at IoU 0.5 of that model on new demo fields (seed 1000, not the
+demo's) with 1-3 cells and on crowded ones, each preprocessed as the pipeline does,
+under the configured ``normalize_percentiles`` and under Cellpose's default (1, 99).
 """
 
 from __future__ import annotations
@@ -25,10 +30,20 @@ import torch
 import yaml
 
 from cell_clustering import demo_data, segmentation
-from cell_clustering.parameters import ComputeParams, SegmentationParams
+from cell_clustering import preprocessing as steps
+from cell_clustering.parameters import (
+    ComputeParams,
+    DemoDataParams,
+    PreprocessingParams,
+    SegmentationParams,
+)
 from cell_clustering.parameters.segmentation import (
     CellposeTrainingParams,
     ClassicalParams,
+)
+from cell_clustering.pipelines.preprocessing.nodes import (
+    _measure_field,
+    preprocess_image,
 )
 from cell_clustering.pipelines.segmentation.nodes import segment_fields
 
@@ -66,9 +81,50 @@ def few_annotations(updates: int, seeds: list[int]) -> None:
               f"of {[int(t.max()) for t in truth]}")
 
 
+def _preprocessed_demo_fields(crowded: bool, n_fields: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """New demo fields (seed 1000), preprocessed and with their masks rotated as the
+    pipeline does: crowded colonies, or fields of 1-3 cells."""
+    base = ROOT / "conf/base"
+    demo = yaml.safe_load((base / "parameters_demo_data.yml").read_text())["demo_data"]
+    prep = PreprocessingParams.model_validate(yaml.safe_load((base / "parameters_preprocessing.yml").read_text())["preprocessing"])
+    demo.update(seed=1000, crowded_fraction=1.0 if crowded else 0.0)
+    if not crowded:
+        demo["cells_per_field"] = {"sparse": 1.5, "crowded": 1.5}
+    config = DemoDataParams.model_validate(demo)
+    fields = []
+    for index in range(200):
+        image, labels, record, _ = demo_data.generate_field(config, "control", index)
+        if crowded or 1 <= record["n_cells"] <= 3:
+            row = pd.Series(_measure_field(record["field"], lambda image=image: image, prep))
+            truth = steps.rotate_labels(labels, row["rotation_deg"], crop_to_valid=prep.rotation.crop_to_valid)
+            fields.append((preprocess_image(image, row, prep), truth))
+        if len(fields) == n_fields:
+            return fields
+    return fields
+
+
+def sparse_recall(model_path: Path, n_fields: int) -> None:
+    """Recall on fields of 1-3 cells beside crowded fields, under two normalisations."""
+    model = segmentation.model_from_state_dict(torch.load(model_path, map_location="cpu", weights_only=True))
+    params = SegmentationParams.model_validate(
+        yaml.safe_load((ROOT / "conf/base/parameters_segmentation.yml").read_text())["segmentation"]
+    )
+    print(f"model {model_path}; {n_fields} new fields per group")
+    for name, crowded in (("1-3 cells", False), ("crowded", True)):
+        fields = _preprocessed_demo_fields(crowded, n_fields)
+        n_cells = sum(segmentation.n_objects(truth) for _, truth in fields)
+        for percentiles in (params.normalize_percentiles, (1.0, 99.0)):
+            predicted = [
+                segmentation.segment(model, image, **{**params.inference.model_dump(), "percentiles": percentiles})
+                for image, _ in fields
+            ]
+            found = segmentation.recall([truth for _, truth in fields], predicted)
+            print(f"{name:>9} ({n_cells} cells), percentiles {list(percentiles)}: recall@0.5 {found:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("case", choices=["few", "speed"])
+    parser.add_argument("case", choices=["few", "speed", "sparse"])
     parser.add_argument("--fields", type=int, default=6)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--updates", type=int, default=CellposeTrainingParams().updates)
@@ -76,6 +132,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.case == "few":
         few_annotations(args.updates, args.seeds)
+        return
+    if args.case == "sparse":
+        sparse_recall(args.model or latest("data/06_models/cellpose_model.pt/*/cellpose_model.pt"), args.fields)
         return
 
     params = SegmentationParams.model_validate(

@@ -21,6 +21,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "count_trainable",
             "model_from_state_dict",
             "read_state_dict",
+            "recall",
             "resolve_model_source",
             "segment",
             "train",

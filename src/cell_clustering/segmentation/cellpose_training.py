@@ -26,6 +26,8 @@ import torch
 from cellpose import models, transforms
 from cellpose.train import _get_batch, _loss_fn_seg, _process_train_test
 
+from cell_clustering.parameters.segmentation import NORMALIZE_PERCENTILES
+
 logger = logging.getLogger(__name__)
 
 
@@ -96,9 +98,9 @@ class _Prepared:
 
 def _prepare(
     net: Any, images: list, labels: list, validation_images: list, validation_labels: list,
-    budget: UpdateBudget, channels: tuple[int, int],
+    budget: UpdateBudget, channels: tuple[int, int], percentiles: tuple[float, float],
 ) -> _Prepared:
-    normalize = {**models.normalize_default, "normalize": True}
+    normalize = {**models.normalize_default, "normalize": True, "percentile": list(percentiles)}
     out = _process_train_test(
         train_data=images, train_labels=labels, test_data=validation_images or None,
         test_labels=validation_labels or None, load_files=False, min_train_masks=budget.min_train_masks,
@@ -125,6 +127,7 @@ def train_in_updates(
     budget: UpdateBudget,
     *,
     channels: tuple[int, int] = (0, 0),
+    percentiles: tuple[float, float] = NORMALIZE_PERCENTILES,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Train ``model.net`` for ``budget.updates`` updates; keep the best checkpoint.
 
@@ -139,7 +142,7 @@ def train_in_updates(
     net = model.net
     torch.manual_seed(budget.seed)
     np.random.seed(budget.seed)  # Cellpose's augmentation draws from NumPy's global RNG
-    prepared = _prepare(net, train_images, train_labels, validation_images, validation_labels, budget, channels)
+    prepared = _prepare(net, train_images, train_labels, validation_images, validation_labels, budget, channels, percentiles)
     net.diam_labels.data = torch.Tensor([prepared.diams.mean()]).to(net.device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=budget.learning_rate, weight_decay=budget.weight_decay)
     rates, rng = learning_rates(budget), np.random.default_rng(budget.seed)
