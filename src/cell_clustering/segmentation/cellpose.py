@@ -24,7 +24,10 @@ from cellpose import version as CELLPOSE_VERSION
 
 from cell_clustering.errors import ProjectFileNotFoundError, ProjectValueError
 from cell_clustering.modelling.checkpoints import read_torch_file
-from cell_clustering.parameters.segmentation import CellposeTrainingParams
+from cell_clustering.parameters.segmentation import (
+    NORMALIZE_PERCENTILES,
+    CellposeTrainingParams,
+)
 from cell_clustering.segmentation.cellpose_training import (
     UpdateBudget,
     train_in_updates,
@@ -148,6 +151,7 @@ def train(
     config: CellposeTrainingParams,
     *,
     channels: tuple[int, int] = (0, 0),
+    percentiles: tuple[float, float] = NORMALIZE_PERCENTILES,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Train ``model.net`` in place for ``config.updates`` optimizer updates (see
     :mod:`cell_clustering.segmentation.cellpose_training`); return the kept (best)
@@ -164,7 +168,8 @@ def train(
         n_checks=config.n_checks, seed=config.seed,
     )
     _, train_losses, validation_losses = train_in_updates(
-        model, train_images, train_labels, validation_images, validation_labels, budget, channels=channels
+        model, train_images, train_labels, validation_images, validation_labels, budget,
+        channels=channels, percentiles=percentiles,
     )
     model.diam_labels = float(model.net.diam_labels.item())
     state = {name: tensor.detach().cpu().clone() for name, tensor in model.net.state_dict().items()}
@@ -178,13 +183,16 @@ def segment(
     diameter: float | None = None,
     flow_threshold: float = 0.4,
     cellprob_threshold: float = 0.0,
+    bsize: int = 224,
     channels: tuple[int, int] = (0, 0),
+    percentiles: tuple[float, float] = NORMALIZE_PERCENTILES,
 ) -> np.ndarray:
     """Instance labels of one single-channel field with ``CellposeModel.eval``.
 
-    Cellpose normalises each image to its 1st–99th percentiles, as it did in training,
-    so any preprocessed range works. ``diameter`` of ``None`` uses the mean diameter of
-    the training masks.
+    Cellpose scales each image so that its ``percentiles`` become 0 and 1, as in
+    training, so any preprocessed range works. ``diameter`` of ``None`` uses the mean diameter of
+    the training masks. ``bsize`` is the tile size: fields larger than it, once
+    rescaled to the model's diameter, are cut into overlapping tiles.
 
     Parameters
     ----------
@@ -200,7 +208,8 @@ def segment(
         diameter=diameter,
         flow_threshold=flow_threshold,
         cellprob_threshold=cellprob_threshold,
-        normalize=True,
+        bsize=bsize,
+        normalize={"normalize": True, "percentile": list(percentiles)},
     )
     return np.asarray(masks)
 
@@ -222,6 +231,14 @@ def average_precision(
     """AP = TP / (TP + FP + FN) per field (rows) and IoU threshold (columns)."""
     ap, _, _, _ = metrics.average_precision(true_masks, predicted_masks, threshold=thresholds)
     return np.asarray(ap)
+
+
+def recall(true_masks: list[np.ndarray], predicted_masks: list[np.ndarray], threshold: float = 0.5) -> float:
+    """The share of all true objects matched by a prediction at IoU ≥ ``threshold``,
+    pooled over the fields (NaN when there is no true object)."""
+    _, true_positives, _, false_negatives = metrics.average_precision(true_masks, predicted_masks, threshold=[threshold])
+    n_true = float(true_positives.sum() + false_negatives.sum())
+    return float(true_positives.sum()) / n_true if n_true else float("nan")
 
 
 def aggregated_jaccard(true_masks: list[np.ndarray], predicted_masks: list[np.ndarray]) -> np.ndarray:

@@ -154,7 +154,8 @@ def train_cellpose(
     )
     channels = (1, 2) if train_images[0].ndim == 3 else (0, 0)
     state, train_losses, validation_losses = segmentation.train(
-        model, train_images, train_masks, validation_images, validation_masks, params.training, channels=channels
+        model, train_images, train_masks, validation_images, validation_masks, params.training,
+        channels=channels, percentiles=params.normalize_percentiles,
     )
     check_not_collapsed(model, train_images, train_masks, params)
     return state, _loss_history(train_losses, validation_losses)
@@ -166,7 +167,7 @@ def check_not_collapsed(model: Any, images: list[np.ndarray], masks: list[np.nda
     n_fields = min(len(images), params.training.collapse_check_fields)
     channels = (1, 2) if images[0].ndim == 3 else (0, 0)
     found = sum(
-        segmentation.n_objects(segmentation.segment(model, image, **{**params.inference.model_dump(), "channels": channels}))
+        segmentation.n_objects(segmentation.segment(model, image, **_eval_options(params), channels=channels))
         for image in images[:n_fields]
     )
     annotated = sum(segmentation.n_objects(mask) for mask in masks[:n_fields])
@@ -221,7 +222,13 @@ def _segment_one(
         return segmentation.segment_classical(image[..., 0] if image.ndim == 3 else image, **params.classical.model_dump())
     model = segmentation.cached_model(model_key, segmenter)
     channels = (1, 2) if image.ndim == 3 else (0, 0)
-    return segmentation.segment(model, image, **{**params.inference.model_dump(), "diameter": diameter, "channels": channels})
+    return segmentation.segment(model, image, **{**_eval_options(params), "diameter": diameter}, channels=channels)
+
+
+def _eval_options(params: SegmentationParams) -> dict[str, Any]:
+    """``segmentation.segment``'s options: the inference block and the normalisation
+    the model was trained with."""
+    return {**params.inference.model_dump(), "percentiles": params.normalize_percentiles}
 
 
 def segment_fields(
