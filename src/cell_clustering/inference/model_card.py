@@ -23,7 +23,9 @@ from cell_clustering.parameters import Params
 # plate goes through exactly these; training-only keys (budgets, figures) may differ.
 COMPARED_KEYS: dict[str, tuple[str, ...] | None] = {
     "preprocessing": None,  # every key
-    "segmentation": ("method", "cell_diameter_um", "model_source", "inference", "post_filters", "classical"),
+    "segmentation": (
+        "method", "cell_diameter_um", "model_source", "normalize_percentiles", "inference", "post_filters", "classical",
+    ),
     "patching": ("method", "window_um", "channels", "patch_size", "margin", "mask_dilation", "filters"),
 }
 
