@@ -152,6 +152,8 @@ def test_kedro_viz_shows_the_five_pipelines_and_the_evaluation_nodes(demo_run, p
         assert page.locator(".feature-hints").count() == 0  # no onboarding tour over the flowchart
         page.locator(".pipeline-menu-button--settings").first.click()
         assert "None is here" not in page.inner_text("body")
+        # The settings panel draws its version line a moment after the click.
+        page.get_by_text("latest version of Kedro-Viz").first.wait_for(timeout=15_000)
         assert f"latest version of Kedro-Viz ({kedro_viz.__version__})" in page.inner_text("body")
         page.keyboard.press("Escape")
         page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
