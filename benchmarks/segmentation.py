@@ -32,7 +32,6 @@ import torch
 import yaml
 
 from cell_clustering import demo_data, segmentation
-from cell_clustering import preprocessing as steps
 from cell_clustering.parameters import (
     ComputeParams,
     DemoDataParams,
@@ -44,8 +43,9 @@ from cell_clustering.parameters.segmentation import (
     ClassicalParams,
 )
 from cell_clustering.pipelines.preprocessing.nodes import (
-    _measure_field,
-    preprocess_image,
+    measure_fields,
+    preprocess_fields,
+    rotate_masks,
 )
 from cell_clustering.pipelines.segmentation.nodes import segment_fields
 
@@ -83,37 +83,39 @@ def few_annotations(updates: int, seeds: list[int]) -> None:
               f"of {[int(t.max()) for t in truth]}")
 
 
+def _base_block(name: str) -> dict:
+    """The ``name`` block of ``conf/base/parameters_<name>.yml``, as plain values."""
+    return yaml.safe_load((ROOT / f"conf/base/parameters_{name}.yml").read_text())[name]
+
+
 def _preprocessed_demo_fields(crowded: bool, n_fields: int, min_area: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """New demo fields (seed 1000), preprocessed and with their masks rotated as the
-    pipeline does: crowded colonies, or fields of 1-3 cells."""
-    base = ROOT / "conf/base"
-    demo = yaml.safe_load((base / "parameters_demo_data.yml").read_text())["demo_data"]
-    prep = PreprocessingParams.model_validate(yaml.safe_load((base / "parameters_preprocessing.yml").read_text())["preprocessing"])
-    demo.update(seed=1000, crowded_fraction=1.0 if crowded else 0.0)
+    """New demo fields (seed 1000) through the preprocessing pipeline's own nodes
+    (fields measured and preprocessed, masks rotated like them): crowded colonies, or
+    fields of 1-3 cells."""
+    demo = {**_base_block("demo_data"), "seed": 1000, "crowded_fraction": 1.0 if crowded else 0.0}
     if not crowded:
         demo["cells_per_field"] = {"sparse": 1.5, "crowded": 1.5}
     config = DemoDataParams.model_validate(demo)
-    fields = []
-    for index in range(200):
-        image, labels, record, _ = demo_data.generate_field(config, "control", index)
-        if crowded or 1 <= record["n_cells"] <= 3:
-            row = pd.Series(_measure_field(record["field"], lambda image=image: image, prep))
-            truth = steps.rotate_labels(labels, row["rotation_deg"], crop_to_valid=prep.rotation.crop_to_valid)
-            # Slivers of cells cut by the field's edge (a few px) are not cells the
-            # pipeline could keep: the truth gets the post-filters' minimum area too.
-            truth = segmentation.filter_labels(truth, drop_border=False, min_area=min_area)
-            fields.append((preprocess_image(image, row, prep), truth))
-        if len(fields) == n_fields:
-            return fields
-    return fields
+    drawn = (demo_data.generate_field(config, "control", index) for index in range(200))
+    kept = [field for field in drawn if crowded or 1 <= field[2]["n_cells"] <= 3][:n_fields]
+    images = {record["field"]: (lambda image=image: image) for image, _, record, _ in kept}
+    masks = {record["field"]: (lambda labels=labels: labels) for _, labels, record, _ in kept}
+    prep, compute = PreprocessingParams.model_validate(_base_block("preprocessing")), ComputeParams()
+    table = measure_fields(images, prep, compute)
+    preprocessed = preprocess_fields(images, table, prep, compute)
+    rotated = rotate_masks(masks, {}, table, prep, compute)
+    # Slivers of cells cut by the field's edge (a few px) are not cells the pipeline
+    # could keep: the truth gets the post-filters' minimum area too.
+    return [
+        (preprocessed[field](), segmentation.filter_labels(rotated[field](), drop_border=False, min_area=min_area))
+        for field in sorted(preprocessed)
+    ]
 
 
 def sparse_recall(model_path: Path, n_fields: int) -> None:
     """Recall on fields of 1-3 cells beside crowded fields, under two normalisations."""
     model = segmentation.model_from_state_dict(torch.load(model_path, map_location="cpu", weights_only=True))
-    params = SegmentationParams.model_validate(
-        yaml.safe_load((ROOT / "conf/base/parameters_segmentation.yml").read_text())["segmentation"]
-    )
+    params = SegmentationParams.model_validate(_base_block("segmentation"))
     print(f"model {model_path}; {n_fields} new fields per group")
     for name, crowded in (("1-3 cells", False), ("crowded", True)):
         fields = _preprocessed_demo_fields(crowded, n_fields, params.post_filters.min_area)
@@ -145,9 +147,7 @@ def main() -> None:
         sparse_recall(args.model or latest("data/06_models/cellpose_model.pt/*/cellpose_model.pt"), args.fields)
         return
 
-    params = SegmentationParams.model_validate(
-        yaml.safe_load((ROOT / "conf/base/parameters_segmentation.yml").read_text())["segmentation"]
-    )
+    params = SegmentationParams.model_validate(_base_block("segmentation"))
     model_path = args.model or latest("data/06_models/cellpose_model.pt/*/cellpose_model.pt")
     state = torch.load(model_path, map_location="cpu", weights_only=True)
     version = latest("data/02_intermediate/preprocessed_images/*/preprocessed_images")
