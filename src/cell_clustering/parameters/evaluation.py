@@ -31,6 +31,15 @@ class PixelsParams(Params):
     n_components: int = Field(10, ge=2)
 
 
+class GmmParams(Params):
+    """The Gaussian mixture of the ``gmm`` head (on the standardised representation)."""
+
+    # Added to every component's covariance (features standardised to variance 1): a
+    # floor on how thin a component may become (see evaluation.clustering.gaussian_mixture).
+    reg_covar: float = Field(0.03, gt=0)
+    n_init: PositiveInt = 30  # starts; the best likelihood is kept
+
+
 class UmapParams(Params):
     """UMAP before the ``umap_*`` heads (N2D: min_dist 0 packs the clusters)."""
 
@@ -69,6 +78,7 @@ class EvaluationParams(Params):
     control_condition: str = "control"
     morphology: MorphologyParams = MorphologyParams()
     pixels: PixelsParams = PixelsParams()
+    gmm: GmmParams = GmmParams()
     umap: UmapParams = UmapParams()
     map: MapParams = MapParams()
     field_statistics: FieldStatisticsParams = FieldStatisticsParams()

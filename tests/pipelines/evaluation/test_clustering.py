@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 from sklearn.datasets import make_blobs
+from sklearn.mixture import GaussianMixture
 
 from cell_clustering.evaluation import (
     as_mlflow_metrics,
@@ -19,6 +20,8 @@ from cell_clustering.evaluation import (
     linear_probe,
     morphology,
     report_assignments,
+    seeded_clusterings,
+    standardise,
 )
 from cell_clustering.pipelines.evaluation.nodes import (
     FIGURE_TITLES,
@@ -82,6 +85,18 @@ def test_umap_heads_report_the_stability_of_their_candidates():
     assert table.at["umap_gmm", "accuracy"] == 1.0
     assert table.at["umap_gmm", "stability"] == pytest.approx(1.0)  # well-separated blobs: every fit agrees
     assert pd.isna(table.at["kmeans", "stability"])  # a single fit has no stability
+
+
+def test_gmm_head_is_the_best_of_its_starts_with_the_covariance_floor_of_its_parameters():
+    latents, _, metadata = _blobs(n=150, seed=3)
+    params = block("evaluation", representations=["latents"], heads=["gmm"], n_clusters=[3], seeds=[4],
+                   report={"representation": "latents", "head": "gmm", "k": 3}, n_init=1,
+                   gmm={"reg_covar": 0.5, "n_init": 3}, control_condition="a")
+    labels = seeded_clusterings(latents, params)[0]
+    expected = GaussianMixture(3, covariance_type="full", n_init=3, reg_covar=0.5, random_state=4).fit_predict(standardise(latents))
+    assert metrics.adjusted_rand_score(labels, expected) == 1.0
+    with pytest.raises(ValueError, match="reg_covar"):
+        block("evaluation", gmm={"reg_covar": 0.0})
 
 
 def test_internal_scores_equal_scikit_learn():
