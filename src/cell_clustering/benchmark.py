@@ -16,6 +16,7 @@ import pandas as pd
 
 from cell_clustering import evaluation, modelling
 from cell_clustering.parameters import BenchmarkParams, ModellingParams
+from cell_clustering.parameters.benchmark import BenchmarkEvaluationParams
 from cell_clustering.parameters.modelling import (
     InvarianceParams,
     ModelParams,
@@ -74,18 +75,34 @@ def one_hot(classes: pd.Series) -> np.ndarray:
     return np.eye(len(names), dtype=np.float32)[codes]
 
 
+def _head_space(head: str, representation: np.ndarray, settings: BenchmarkEvaluationParams) -> np.ndarray:
+    """The space a head clusters: the representation (``kmeans``), its standardised
+    copy (``gmm``, as the cells' reported head) or its UMAP (``umap_*``)."""
+    if head == "gmm":
+        return evaluation.standardise(representation)
+    if head.startswith("umap_"):
+        return evaluation.umap_embedding(representation, settings.umap.n_components, settings.umap.n_neighbors, settings.seed)
+    return representation
+
+
 def score_heads(representation: np.ndarray, classes: np.ndarray, params: BenchmarkParams) -> list[dict[str, Any]]:
     """Every head of ``params.heads`` with k = the number of classes. Internal scores are
-    computed in the clustered space (the representation, or its UMAP)."""
-    settings = params.evaluation
-    spaces: dict[str, np.ndarray] = {"": representation}
+    computed in the clustered space (the representation, its standardised copy or its
+    UMAP). ``gmm`` is the cells' reported head: many starts and a covariance floor
+    (``evaluation.gmm``)."""
+    settings, n_classes = params.evaluation, len(np.unique(classes))
+    spaces: dict[str, np.ndarray] = {}
     rows = []
     for head in params.heads:
-        reduce, _, method = head.rpartition("_")
-        if reduce not in spaces:  # one UMAP per representation, shared by its heads
-            spaces[reduce] = evaluation.umap_embedding(representation, settings.umap.n_components, settings.umap.n_neighbors, settings.seed)
-        clusters = evaluation.cluster(spaces[reduce], len(np.unique(classes)), method, settings.seed, settings.n_init)
-        scores = evaluation.score(spaces[reduce], clusters, classes, None)
+        key = "umap" if head.startswith("umap_") else head  # one UMAP per representation, shared by its heads
+        if key not in spaces:
+            spaces[key] = _head_space(head, representation, settings)
+        method = head.removeprefix("umap_")
+        if head == "gmm":
+            clusters = evaluation.cluster(spaces[key], n_classes, method, settings.seed, settings.gmm.n_init, reg_covar=settings.gmm.reg_covar)
+        else:
+            clusters = evaluation.cluster(spaces[key], n_classes, method, settings.seed, settings.n_init)
+        scores = evaluation.score(spaces[key], clusters, classes, None)
         rows.append({"head": head, **{name: scores[name] for name in SCORE_COLUMNS}})
     return rows
 
@@ -193,7 +210,7 @@ def benchmark_markdown(table: pd.DataFrame, params: BenchmarkParams) -> str:
         "",
         f"Training: {params.training.epochs} epochs at most, batch {params.training.batch_size}, "
         f"on {params.max_train_samples or 'all'} training images. Heads: {', '.join(params.heads)}. "
-        "Silhouette, DB and CH are computed in the space that was clustered (the latent, or its UMAP). "
+        "Silhouette, DB and CH are computed in the space that was clustered (the latent, its standardised copy for gmm, or its UMAP). "
         "Rows with `label_informed = True` (cVAE, Z ⊕ one-hot class) see the answer and are not unsupervised.",
         "",
         "## Seed layout: KMeans on the latent",

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt
 
 from cell_clustering.parameters.base import Params
+from cell_clustering.parameters.evaluation import GmmParams
 from cell_clustering.parameters.modelling import (
     ContrastiveParams,
     InvarianceParams,
@@ -28,6 +29,7 @@ class BenchmarkEvaluationParams(Params):
 
     seed: NonNegativeInt = 0
     n_init: PositiveInt = 10
+    gmm: GmmParams = GmmParams()
     umap: BenchmarkUmapParams = BenchmarkUmapParams()
 
 
