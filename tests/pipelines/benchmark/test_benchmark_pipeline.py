@@ -56,8 +56,9 @@ def test_tiny_benchmark_runs_end_to_end_into_tables_and_mlflow(project):
     run(project, "benchmark")
 
     table = pd.read_csv(_latest(project / "data/08_reporting/benchmark/benchmark_table.csv"))
-    # 2 datasets × (VAE: Z; cVAE: Z and Z ⊕ class; contrastive: Z) × 3 heads, at latent size 4.
-    assert len(table) == 2 * 4 * 3
+    # 2 datasets × (VAE: Z; cVAE: Z and Z ⊕ class; contrastive: Z) × 4 heads, at latent size 4.
+    assert len(table) == 2 * 4 * 4
+    assert set(table["head"]) == {"kmeans", "gmm", "umap_kmeans", "umap_gmm"}
     assert set(table["model"]) == {"vae", "cvae", "contrastive"}
     assert set(table["dataset"]) == {"mnist", "fashion_mnist"}
     assert table["accuracy"].between(0, 1).all() and table["nmi"].between(0, 1).all()
