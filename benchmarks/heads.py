@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from representations import latest
 from scaling import kedro, make_project
 
 from cell_clustering.evaluation import (
@@ -61,11 +62,6 @@ HEADS: dict[str, Head] = {
 }
 
 
-def latest(project: Path, path: str) -> Path:
-    folder = project / path
-    return sorted(folder.iterdir())[-1] / folder.name
-
-
 def latents_per_model_seed(project: Path, seed: int, model_seeds: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """(latents, planted shape per cell) of every model seed, on the same cells."""
     kedro(project, "--pipelines=demo_data", f"--params=demo_data.seed={seed}")
@@ -73,8 +69,8 @@ def latents_per_model_seed(project: Path, seed: int, model_seeds: list[int]) -> 
     for index, model_seed in enumerate(model_seeds):
         pipelines = "--pipelines=preprocessing,segmentation,patching,modelling" if index == 0 else "--pipelines=modelling"
         kedro(project, pipelines, f"--params=modelling.training.seed={model_seed}")
-        latents = np.load(latest(project, "data/07_model_output/latents.npy"))
-        truth = pd.read_csv(latest(project, "data/05_model_input/patch_truth.csv"))
+        latents = np.load(latest(project, "latents.npy", layer="07_model_output"))
+        truth = pd.read_csv(latest(project, "patch_truth.csv", layer="05_model_input"))
         out[model_seed] = (latents, shape_classes_of(truth, len(latents)))
     return out
 

@@ -29,8 +29,9 @@ import pandas as pd
 from scaling import kedro, make_project, timed_run
 
 
-def latest(project: Path, dataset: str) -> Path:
-    folder = project / "data" / "08_reporting" / dataset
+def latest(project: Path, dataset: str, layer: str = "08_reporting") -> Path:
+    """The newest version of a versioned dataset file, ``data/<layer>/<dataset>/<version>/<dataset>``."""
+    folder = project / "data" / layer / dataset
     return sorted(folder.iterdir())[-1] / dataset
 
 
