@@ -44,14 +44,17 @@ def results(project: Path) -> tuple[pd.DataFrame, dict]:
     return metrics, diagnostics
 
 
-def run_demo(folder: Path, seed: int, scale: int, model_seeds: list[int], extra: list[str]) -> dict[int, tuple[float, pd.DataFrame, dict]]:
+def run_demo(folder: Path, seed: int, scale: int, model_seeds: list[int], env: str, params: str | None) -> dict[int, tuple[float, pd.DataFrame, dict]]:
     """Per model seed: the run's wall time, its comparison table and diagnostics."""
     project = make_project(folder)
-    kedro(project, "--pipelines=demo_data", *extra[:1], f"--params=demo_data.seed={seed},demo_data.scale={scale}")
+    kedro(project, "--pipelines=demo_data", f"--env={env}", f"--params=demo_data.seed={seed},demo_data.scale={scale}")
     runs = {}
     for index, model_seed in enumerate(model_seeds):
         pipelines = [] if index == 0 else ["--pipelines=modelling,evaluation"]
-        seconds, _ = timed_run(project, *pipelines, *extra, f"--params=modelling.training.seed={model_seed}")
+        # One --params option: `kedro run` keeps only the last of several, so the
+        # user's overrides and the model seed travel together.
+        overrides = ",".join([*([params] if params else []), f"modelling.training.seed={model_seed}"])
+        seconds, _ = timed_run(project, *pipelines, f"--env={env}", f"--params={overrides}")
         runs[model_seed] = (seconds, *results(project))
     return runs
 
@@ -94,11 +97,10 @@ def main() -> None:
     parser.add_argument("--params", default=None, help="passed to `kedro run --params`")
     parser.add_argument("--env", default="base", help="configuration environment (domain_b: the second development domain)")
     args = parser.parse_args()
-    extra = [f"--env={args.env}", *([f"--params={args.params}"] if args.params else [])]
     for seed in args.seeds:
         for scale in args.scales:
             with tempfile.TemporaryDirectory(prefix="representations-") as folder:
-                runs = run_demo(Path(folder), seed, scale, args.model_seeds, extra)
+                runs = run_demo(Path(folder), seed, scale, args.model_seeds, args.env, args.params)
             times = ", ".join(f"model seed {s}: {seconds:.0f} s" for s, (seconds, _, _) in runs.items())
             print(f"\n## {args.env} configuration, demo seed {seed}, scale ×{scale}: `kedro run` (first; then modelling + evaluation) {times}")
             print(f"mean ± sd over {len(runs)} model seeds × the evaluation seeds")
