@@ -197,6 +197,23 @@ def rotate_labels(
     return crop_valid_area(rotated, angle_deg) if crop_to_valid else rotated
 
 
+def covered_area(raw_shape: tuple[int, int], angle_deg: float) -> np.ndarray:
+    """Pixels of a field rotated by :func:`rotate_labels` (no crop) that come from the
+    raw field; the rest are the filled corners.
+
+    Parameters
+    ----------
+    raw_shape : (rows, cols)
+    angle_deg : float
+        The rotation that was applied (the groove angle, or 0).
+
+    Returns
+    -------
+    (rows, cols) bool ndarray
+    """
+    return rotate_labels(np.ones(raw_shape, np.uint8), angle_deg) > 0
+
+
 def labels_to_raw_frame(
     labels: np.ndarray, angle_deg: float, raw_shape: tuple[int, int], *, crop_to_valid: bool = False
 ) -> np.ndarray:

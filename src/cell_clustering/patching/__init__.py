@@ -11,7 +11,7 @@ import lazy_loader as lazy
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
     submod_attrs={
-        "morphology": ["KEPT", "filter_reason", "morphology_table", "with_physical_units"],
+        "morphology": ["KEPT", "cut_by_edge", "filter_reason", "morphology_table", "with_physical_units"],
         "patches": ["crop_pad", "crop_resize", "patch_field", "scaled_window"],
         "truth": ["filtered_truth", "match_to_truth", "truth_counts"],
     },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 from skimage import measure
 
 from cell_clustering.parameters.patching import PatchFilterParams
@@ -18,13 +19,17 @@ PROPERTIES = (
 KEPT = "kept"
 
 
-def morphology_table(image: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
+def morphology_table(image: np.ndarray, labels: np.ndarray, *, covered: np.ndarray | None = None) -> pd.DataFrame:
     """Shape and intensity descriptors of every labelled cell.
 
     Parameters
     ----------
     image : (rows, cols) ndarray
     labels : (rows, cols) integer ndarray, 0 = background
+    covered : (rows, cols) bool ndarray, optional
+        The pixels imaged in the field (:func:`~cell_clustering.preprocessing.covered_area`
+        of a rotated field); all of them by default. A cell next to an uncovered pixel
+        was cut by the field's edge as surely as one on the image's edge.
 
     Returns
     -------
@@ -47,12 +52,32 @@ def morphology_table(image: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
     table["aspect_ratio"] = table["major_axis_length"] / table["minor_axis_length"].clip(lower=1e-6)
     # skimage's orientation is the angle between the row axis and the major axis.
     table["angle_to_grooves_deg"] = 90.0 - np.degrees(np.abs(table["orientation"]))
-    rows, cols = labels.shape
-    table["touches_border"] = (
-        (table["bbox_min_row"] == 0) | (table["bbox_min_col"] == 0)
-        | (table["bbox_max_row"] == rows) | (table["bbox_max_col"] == cols)
-    )
+    table["touches_border"] = table["cell_label"].isin(cut_by_edge(labels, covered))
     return table
+
+
+def cut_by_edge(labels: np.ndarray, covered: np.ndarray | None = None) -> np.ndarray:
+    """Labels with a pixel on the edge of the imaged area (the image's outer ring, or
+    next to a pixel outside ``covered``), or outside it.
+
+    Parameters
+    ----------
+    labels : (rows, cols) integer ndarray, 0 = background
+    covered : (rows, cols) bool ndarray, optional
+        The pixels imaged in the field; all of them by default.
+
+    Returns
+    -------
+    1-D ndarray of labels, sorted, without 0
+    """
+    covered = np.ones(labels.shape, bool) if covered is None else np.asarray(covered, bool)
+    if covered.shape != labels.shape:
+        raise ValueError(f"covered area of shape {covered.shape} differs from mask shape {labels.shape}")
+    # Eroding with the outside counted as uncovered keeps the pixels whose 3×3
+    # neighbourhood is all imaged: the rest is the edge.
+    interior = ndimage.binary_erosion(covered, structure=np.ones((3, 3), bool), border_value=0)
+    touching = np.unique(labels[~interior])
+    return touching[touching != 0]
 
 
 # Lengths (px) that also get a column in µm; the area gets one in µm².

@@ -116,7 +116,7 @@ def _cut(image: np.ndarray, labels: np.ndarray, label: int, params: PatchingPara
 
 
 def patch_field(
-    image: np.ndarray, labels: np.ndarray, params: PatchingParams, pixel_size_um: float
+    image: np.ndarray, labels: np.ndarray, params: PatchingParams, pixel_size_um: float, *, covered: np.ndarray | None = None
 ) -> tuple[pd.DataFrame | None, list[np.ndarray]]:
     """The morphology table (None for an empty mask) and the patches of the kept cells.
 
@@ -126,6 +126,8 @@ def patch_field(
     labels : (rows, cols) integer ndarray, 0 = background
     pixel_size_um : float
         Micrometres per pixel of this field (for ``window_um``).
+    covered : (rows, cols) bool ndarray, optional
+        The pixels imaged in the field (see :func:`morphology_table`).
 
     Returns
     -------
@@ -139,7 +141,7 @@ def patch_field(
         raise ValueError(f"image shape {image.shape} differs from mask shape {labels.shape}")
     if labels.max() == 0:
         return None, []
-    table = with_physical_units(morphology_table(image, labels), pixel_size_um)
+    table = with_physical_units(morphology_table(image, labels, covered=covered), pixel_size_um)
     table["filtered_by"] = table.apply(filter_reason, axis=1, filters=params.filters)
     table["cropped_by_window"] = False
     patches = []

@@ -42,9 +42,12 @@ def truth_counts(cell_table: pd.DataFrame, truth_cells: pd.DataFrame | None) -> 
     return counts.reset_index(names="condition")
 
 
-def filtered_truth(labels: np.ndarray, filters: PatchFilterParams, pixel_size_um: float) -> pd.DataFrame:
-    """The true cells of one mask, measured and filtered like predicted cells."""
-    table = with_physical_units(morphology_table(labels.astype(np.float32), labels), pixel_size_um)
+def filtered_truth(
+    labels: np.ndarray, filters: PatchFilterParams, pixel_size_um: float, *, covered: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The true cells of one mask, measured and filtered like predicted cells
+    (``covered``: the pixels imaged in the field, see :func:`morphology_table`)."""
+    table = with_physical_units(morphology_table(labels.astype(np.float32), labels, covered=covered), pixel_size_um)
     table["filtered_by"] = table.apply(filter_reason, axis=1, filters=filters)
     return table
 

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 from skimage import draw
 
-from cell_clustering.patching import crop_pad, crop_resize, morphology_table
+from cell_clustering.patching import (
+    crop_pad,
+    crop_resize,
+    cut_by_edge,
+    morphology_table,
+)
 from cell_clustering.pipelines.patching.nodes import (
     count_against_truth,
     extract_patches,
@@ -15,6 +20,7 @@ from cell_clustering.pipelines.patching.nodes import (
     plot_patch_grid,
     study_cell_sizes,
 )
+from cell_clustering.preprocessing import covered_area, rotate_image, rotate_labels
 from tests.parameters import block
 
 SETTINGS = {"method": "crop_resize", "channels": ["intensity"], "patch_size": 32, "margin": 2, "mask_dilation": 0,
@@ -85,6 +91,37 @@ def test_morphology_angle_to_grooves():
     assert table.loc[1, "angle_to_grooves_deg"] < 5
     assert table.loc[2, "angle_to_grooves_deg"] > 85
     assert table.loc[1, "aspect_ratio"] == pytest.approx(5.0, rel=0.15)
+
+
+def _rotated_field_with_a_cell_cut_by_its_edge(angle_deg: float):
+    """A raw 120×160 field with a whole cell (1) and one cut by the left edge (2),
+    rotated by ``angle_deg`` as preprocessing does."""
+    labels = np.zeros((120, 160), np.uint16)
+    rr, cc = draw.ellipse(60, 80, 10, 20, shape=labels.shape)
+    labels[rr, cc] = 1
+    rr, cc = draw.ellipse(60, 4, 10, 20, shape=labels.shape)
+    labels[rr, cc] = 2
+    image = np.where(labels > 0, 0.8, 0.1).astype(np.float32)
+    return rotate_image(image, angle_deg), rotate_labels(labels, angle_deg)
+
+
+def test_cut_by_edge_finds_the_cell_beside_the_filled_corner_of_a_rotated_field():
+    _, labels = _rotated_field_with_a_cell_cut_by_its_edge(20.0)
+    assert labels.shape == (120, 160) and set(np.unique(labels)) == {0, 1, 2}
+    assert cut_by_edge(labels).tolist() == []  # neither touches the image's own edge
+    assert cut_by_edge(labels, covered_area((120, 160), 20.0)).tolist() == [2]
+    assert covered_area((120, 160), 0.0).all()
+
+
+@pytest.mark.parametrize(("rotation_deg", "kept"), [(20.0, [1]), (0.0, [1, 2])])
+def test_extract_patches_drops_cells_cut_by_the_edge_of_a_rotated_field(rotation_deg, kept):
+    # The field table's rotation says which corners are filled; recorded as 0, the
+    # cut cell looks whole (what patching did before it read the rotation).
+    image, labels = _rotated_field_with_a_cell_cut_by_its_edge(20.0)
+    fields = _fields(["control/a"]).assign(rows=120, cols=160, rotation_deg=rotation_deg)
+    _, metadata, cells = extract_patches({"control/a": lambda: image}, {"control/a": lambda: labels}, fields, PARAMS, SEQUENTIAL)
+    assert metadata["cell_label"].tolist() == kept
+    assert cells.set_index("cell_label")["filtered_by"].get(2) == ("drop_border" if rotation_deg else "kept")
 
 
 def test_extract_patches_rows_align_with_metadata_and_are_deterministic():

@@ -27,6 +27,21 @@ NO_MASKS_MESSAGE = (
 TRUTH_COLUMNS = ["field", "cell_label", "true_cell_label", "iou", "shape_class"]
 
 
+def _raw_frame(field_row: dict[str, Any], shape: tuple[int, int]) -> tuple[tuple[int, int], float]:
+    """The raw field's shape and the rotation that turned it into the field of ``shape``."""
+    raw_shape = (int(field_row.get("rows", shape[0])), int(field_row.get("cols", shape[1])))
+    return raw_shape, float(field_row.get("rotation_deg", 0.0))
+
+
+def _covered_area(field_row: dict[str, Any], shape: tuple[int, int]) -> np.ndarray | None:
+    """The pixels of a rotated field that were imaged (None: all of them, as in an
+    unrotated field or one cropped to its valid area)."""
+    raw_shape, angle = _raw_frame(field_row, shape)
+    if angle == 0 or raw_shape != tuple(shape):
+        return None
+    return steps.covered_area(raw_shape, angle)
+
+
 def _patch_field(
     field: str, load_image: Any, load_labels: Any, params: PatchingParams, field_row: dict[str, Any]
 ) -> tuple[pd.DataFrame | None, list[np.ndarray]]:
@@ -34,19 +49,23 @@ def _patch_field(
 
     ``field_row`` holds the field's ``condition``, ``pixel_size_um`` and plate-map
     ``Metadata_*`` values, which every cell of the field carries, and its raw shape
-    and rotation, which give each centroid in the raw field (``raw_centroid_*``).
+    and rotation, which give each centroid in the raw field (``raw_centroid_*``) and
+    the filled corners of the rotated field (a cell next to one was cut by the field's
+    edge: ``touches_border``).
     """
     labels = np.asarray(load_labels())
     image = np.asarray(load_image(), dtype=np.float32)
     if image.shape != labels.shape:
         raise ValueError(f"Field '{field}': image shape {image.shape} differs from mask shape {labels.shape}.")
-    table, patches = patching.patch_field(image, labels, params, float(field_row["pixel_size_um"]))
+    table, patches = patching.patch_field(
+        image, labels, params, float(field_row["pixel_size_um"]), covered=_covered_area(field_row, image.shape)
+    )
     if table is not None:
         table.insert(0, "condition", field_row.get("condition", "unknown"))
         table.insert(0, "field", field)
-        raw_shape = (int(field_row.get("rows", image.shape[0])), int(field_row.get("cols", image.shape[1])))
+        raw_shape, angle = _raw_frame(field_row, image.shape)
         table["raw_centroid_row"], table["raw_centroid_col"] = steps.rotated_to_raw_coordinates(
-            table["centroid_row"], table["centroid_col"], float(field_row.get("rotation_deg", 0.0)), raw_shape, image.shape
+            table["centroid_row"], table["centroid_col"], angle, raw_shape, image.shape
         )
         for column, value in field_row.items():
             if column.startswith(plates.METADATA_PREFIX):
@@ -207,14 +226,15 @@ def count_against_truth(
     if not rotated_masks or cell_table.empty:
         return patching.truth_counts(cell_table, None)
     truth_rows = []
-    conditions = field_table.set_index("field")["condition"]
-    pixel_sizes = field_table.set_index("field")["pixel_size_um"]
-    for field in sorted(set(rotated_masks) & set(conditions.index)):
+    rows = _field_rows(field_table)
+    for field in sorted(set(rotated_masks) & set(rows)):
         labels = np.asarray(rotated_masks[field]())
         if labels.max() == 0:
             continue
-        table = patching.filtered_truth(labels, params.filters, float(pixel_sizes[field]))
-        table["condition"] = conditions[field]
+        table = patching.filtered_truth(
+            labels, params.filters, float(rows[field]["pixel_size_um"]), covered=_covered_area(rows[field], labels.shape)
+        )
+        table["condition"] = rows[field]["condition"]
         truth_rows.append(table[["condition", "filtered_by"]])
     truth = pd.concat(truth_rows, ignore_index=True) if truth_rows else pd.DataFrame(columns=["condition", "filtered_by"])
     counts = patching.truth_counts(cell_table, truth)
