@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from cellpose import metrics, models
 from cellpose import version as CELLPOSE_VERSION
+from skimage.segmentation import relabel_sequential
 
 from cell_clustering.errors import ProjectFileNotFoundError, ProjectValueError
 from cell_clustering.modelling.checkpoints import read_torch_file
@@ -225,18 +226,27 @@ def with_nuclei(image: np.ndarray, nuclei: np.ndarray | None) -> tuple[np.ndarra
     return np.stack([image, nuclei], axis=-1).astype(np.float32), (1, 2)
 
 
+def _sequential(masks: list[np.ndarray]) -> list[np.ndarray]:
+    """Masks relabelled 1..n: cellpose's metrics count a mask's objects as its largest
+    label, so a gap (a deleted annotation, a cell rotated out of the field) would count
+    as a missed object."""
+    return [relabel_sequential(np.asarray(mask))[0] for mask in masks]
+
+
 def average_precision(
     true_masks: list[np.ndarray], predicted_masks: list[np.ndarray], thresholds: list[float]
 ) -> np.ndarray:
     """AP = TP / (TP + FP + FN) per field (rows) and IoU threshold (columns)."""
-    ap, _, _, _ = metrics.average_precision(true_masks, predicted_masks, threshold=thresholds)
+    ap, _, _, _ = metrics.average_precision(_sequential(true_masks), _sequential(predicted_masks), threshold=thresholds)
     return np.asarray(ap)
 
 
 def recall(true_masks: list[np.ndarray], predicted_masks: list[np.ndarray], threshold: float = 0.5) -> float:
     """The share of all true objects matched by a prediction at IoU ≥ ``threshold``,
     pooled over the fields (NaN when there is no true object)."""
-    _, true_positives, _, false_negatives = metrics.average_precision(true_masks, predicted_masks, threshold=[threshold])
+    _, true_positives, _, false_negatives = metrics.average_precision(
+        _sequential(true_masks), _sequential(predicted_masks), threshold=[threshold]
+    )
     n_true = float(true_positives.sum() + false_negatives.sum())
     return float(true_positives.sum()) / n_true if n_true else float("nan")
 

@@ -310,3 +310,17 @@ def test_the_same_seed_trains_the_same_weights_and_finds_the_same_masks():
     for name, tensor in first_weights.items():
         torch.testing.assert_close(tensor, second_weights[name], rtol=0, atol=0)
     np.testing.assert_array_equal(first_masks, second_masks)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32])
+def test_quality_metrics_count_objects_not_the_largest_label(dtype):
+    # Annotations with gaps in their labels (a deleted mask, a cell rotated out of
+    # the field): cellpose's metrics alone would count label 7 as seven objects.
+    truth = np.zeros((64, 64), dtype)
+    truth[5:20, 5:20], truth[30:50, 30:50] = 2, 7
+    predicted = np.zeros((64, 64), np.uint16)
+    predicted[5:20, 5:20], predicted[30:50, 30:50] = 1, 9
+    assert cp.average_precision([truth], [predicted], [0.5]).tolist() == [[1.0]]
+    assert cp.recall([truth], [predicted]) == 1.0
+    predicted[30:50, 30:50] = 0
+    assert cp.recall([truth], [predicted]) == 0.5
