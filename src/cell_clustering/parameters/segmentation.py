@@ -26,7 +26,7 @@ class CellposeTrainingParams(Params):
     cells stops the run.
     """
 
-    updates: PositiveInt = 160
+    updates: PositiveInt = 128
     learning_rate: PositiveFloat = 0.005
     weight_decay: float = Field(1e-5, ge=0)
     batch_size: PositiveInt = 4

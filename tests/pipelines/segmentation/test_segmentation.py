@@ -269,7 +269,7 @@ def test_a_collapsed_training_stops_the_run_naming_the_parameters():
 @pytest.mark.slow
 def test_three_annotated_crops_teach_cellpose_the_held_out_nuclei():
     # The "few real-like annotations" case (benchmarks/segmentation.py few gives the
-    # figures of the default budget, 160 updates, and the classical baseline); 60
+    # figures of the default budget, 128 updates, and the classical baseline); 60
     # updates keep the suite short and reached AP@0.5 0.99-1.00 on model seeds 0 and 1.
     train = [demo_data.nuclei_crop(seed) for seed in (0, 1, 2)]
     held_out = [demo_data.nuclei_crop(seed) for seed in (100, 101)]
