@@ -16,7 +16,9 @@ trained model in data/06_models/cellpose_model.pt (run `make demo` first) or --m
 demo's) with 1-3 cells and on crowded ones, each preprocessed as the pipeline does,
 under the configured ``normalize_percentiles`` and under Cellpose's default (1, 99);
 predictions and truth pass the pipeline's post-filters (``min_area``), so that slivers
-of cells cut by the field's edge do not count.
+of cells cut by the field's edge do not count; recall of every true cell, and of the
+whole ones (not cut by the field's edge, image edge or filled corner: the cells
+patching keeps).
 """
 
 from __future__ import annotations
