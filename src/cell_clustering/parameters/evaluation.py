@@ -73,6 +73,7 @@ class EvaluationParams(Params):
     n_clusters: list[int] = Field(default_factory=lambda: [4, 5, 7], min_length=1)
     seeds: list[NonNegativeInt] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     n_init: PositiveInt = 10
+    n_threads: PositiveInt = 2
     report: ReportParams = ReportParams()
     label_column: str | None = "condition"
     control_condition: str = "control"

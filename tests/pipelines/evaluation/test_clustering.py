@@ -87,6 +87,22 @@ def test_umap_heads_report_the_stability_of_their_candidates():
     assert pd.isna(table.at["kmeans", "stability"])  # a single fit has no stability
 
 
+def test_comparison_table_does_not_depend_on_the_number_of_threads():
+    """Overlapping blobs (heads and seeds disagree) and two representations, so every
+    (representation, seed) fit differs: one thread and three give the same table."""
+    latents, _, metadata = _blobs(n=240)
+    noisy = latents + np.random.default_rng(0).normal(0, 6, latents.shape).astype(np.float32)
+    spaces = {"latents": noisy, "morphology": noisy[:, ::-1].copy()}
+    tables = []
+    for n_threads in (1, 3):
+        params = block("evaluation", representations=["latents", "morphology"], heads=["kmeans", "gmm", "umap_gmm"],
+                       n_clusters=[3, 4], seeds=[0, 1, 2], report={"representation": "latents", "head": "gmm", "k": 3},
+                       n_init=2, n_threads=n_threads, gmm={"n_init": 2}, umap={"n_components": 2, "candidates": 2})
+        tables.append(compare(spaces, params, metadata["condition"].to_numpy(), None))
+    assert tables[0]["accuracy_sd"].max() > 0  # the seeds really differ
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
 def test_gmm_head_is_the_best_of_its_starts_with_the_covariance_floor_of_its_parameters():
     latents, _, metadata = _blobs(n=150, seed=3)
     params = block("evaluation", representations=["latents"], heads=["gmm"], n_clusters=[3], seeds=[4],
