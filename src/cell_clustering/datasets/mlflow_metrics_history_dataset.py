@@ -16,8 +16,7 @@ from kedro_mlflow.io.metrics import MlflowMetricsHistoryDataset
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
-# MLflow accepts at most this many metrics in one ``log_batch`` call.
-BATCH_LIMIT = 1000
+from cell_clustering import tracking
 
 
 class BatchedMetricsHistoryDataset(MlflowMetricsHistoryDataset):
@@ -35,6 +34,4 @@ class BatchedMetricsHistoryDataset(MlflowMetricsHistoryDataset):
         now = int(time.time() * 1000)
         points = chain.from_iterable(self._build_args_list_from_metric_item(key, value) for key, value in data.items())
         metrics = [Metric(key, float(value), now, int(step)) for key, value, step in points]
-        client = MlflowClient()
-        for start in range(0, len(metrics), BATCH_LIMIT):
-            client.log_batch(run_id, metrics=metrics[start : start + BATCH_LIMIT])
+        tracking.log_batches(MlflowClient(), run_id, metrics)

@@ -16,6 +16,8 @@ from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from mlflow.entities import Metric, Param, RunTag
 
+from cell_clustering import tracking
+
 
 class MlflowNestedRunsDataset(AbstractDataset[list[dict[str, Any]], None]):
     """Write-only. Each record is a dict with ``run_name`` and optionally ``params``,
@@ -50,14 +52,8 @@ class MlflowNestedRunsDataset(AbstractDataset[list[dict[str, Any]], None]):
                 for name, values in record.get("histories", {}).items():
                     metrics += [Metric(f"history.{name}", float(value), now, step) for step, value in enumerate(values)]
                 params = [Param(name, str(value)) for name, value in record.get("params", {}).items()]
-                # MLflow accepts at most 1000 metrics per batch call.
-                for start in range(0, max(len(metrics), 1), 1000):
-                    client.log_batch(
-                        run.info.run_id,
-                        metrics=metrics[start : start + 1000],
-                        params=params if start == 0 else [],
-                        tags=[RunTag(key, str(value)) for key, value in tags.items()] if start == 0 else [],
-                    )
+                run_tags = [RunTag(key, str(value)) for key, value in tags.items()]
+                tracking.log_batches(client, run.info.run_id, metrics, params=params, tags=run_tags)
 
     def _describe(self) -> dict[str, Any]:
         return {"experiment_tag": self._experiment_tag}

@@ -12,7 +12,8 @@ __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
     submod_attrs={
         "artifacts": [
-            "active_run_id", "close_runs_opened_since", "end_run", "kill_runs_left_running", "log_artifact", "log_metric",
+            "active_run_id", "close_runs_opened_since", "end_run", "kill_runs_left_running", "log_artifact", "log_batches",
+            "log_metric",
             "orphaned_artifact_folders",
         ],
     },

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import mlflow
+from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -60,6 +62,24 @@ def log_artifact(path: str, folder: str) -> None:
 def log_metric(name: str, value: float) -> None:
     """Log one metric to the active run."""
     mlflow.log_metric(name, value)
+
+
+# MLflow accepts at most this many metrics in one ``log_batch`` call.
+BATCH_LIMIT = 1000
+
+
+def log_batches(
+    client: MlflowClient, run_id: str, metrics: Sequence[Metric], *, params: Sequence[Param] = (), tags: Sequence[RunTag] = ()
+) -> None:
+    """Log ``metrics`` to run ``run_id`` in as few ``log_batch`` calls as MLflow allows
+    (one SQLite transaction each, instead of one per point), ``params`` and ``tags``
+    with the first; nothing when there is nothing to log."""
+    if not (metrics or params or tags):
+        return
+    for start in range(0, max(len(metrics), 1), BATCH_LIMIT):
+        first = start == 0
+        client.log_batch(run_id, metrics=list(metrics[start : start + BATCH_LIMIT]),
+                         params=list(params) if first else [], tags=list(tags) if first else [])
 
 
 def end_run(status: str) -> None:
