@@ -213,7 +213,7 @@ def test_fields_with_one_to_three_cells_are_segmented_like_full_ones(trained_on_
     # default percentiles (1, 99) put the 99th in the background and the cells go unseen.
     # The bar is the full fields' (> 0.5), not their exact recall: how many cells a
     # training of 80 updates finds varies from one CPU to another (sparse 6 of 7 cells
-    # against full 9 of 9 on an AVX2-only machine, 7 of 7 elsewhere).
+    # against full 9 of 9 on an AVX2-only machine, where another machine found as many).
     model, images, masks = trained_on_demo_fields
     config = block("demo_data", field_shape=[448, 448], crowded_fraction=0.0, cells_per_field={"sparse": 1.5, "crowded": 2})
     drawn = (demo_data.generate_field(config, "control", index) for index in range(30))
