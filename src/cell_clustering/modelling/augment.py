@@ -1,9 +1,9 @@
 """Augmentations that respect the groove frame (plain PyTorch, free of Kedro).
 
 Patches are cut in the frame where grooves are horizontal, so a flip about the
-groove axis or across it, a shift of a few pixels, a small rotation and a small
-change of scale give another plausible view of the same cell; a 90° turn would not
-(a cell along the grooves would become one across them).
+groove axis or across it, a shift of a few pixels, a small rotation and a change of
+scale (one shape class spans many sizes) give another plausible view of the same
+cell; a 90° turn would not (a cell along the grooves would become one across them).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class AugmentConfig:
     flips: str = "both"  # both | left_right (columns mirrored) | up_down (rows) | none
     rotation_deg: float = 15.0
     shift: float = 0.08
-    scale: float = 0.1
+    scale: float = 0.4
     intensity: float = 0.0
     blur_sigma: float = 0.0
     noise: float = 0.0

@@ -52,7 +52,7 @@ class InvarianceParams(Params):
     flips: Literal["both", "left_right", "up_down", "none"] = "both"
     rotation_deg: float = Field(15.0, ge=0, le=45)
     shift: float = Field(0.08, ge=0, le=0.5)
-    scale: float = Field(0.1, ge=0, lt=1)
+    scale: float = Field(0.4, ge=0, lt=1)
     intensity: float = Field(0.0, ge=0, lt=1)   # ± brightness gain
     blur_sigma: float = Field(0.0, ge=0, le=5)  # pixels
     noise: float = Field(0.0, ge=0, le=0.5)     # sd on the [0, 1] range

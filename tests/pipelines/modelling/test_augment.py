@@ -63,7 +63,7 @@ def test_the_same_generator_seed_gives_the_same_views():
 def test_the_contrastive_model_reads_the_declared_invariances():
     params = ModellingParams(model_type="contrastive", invariances={"flips": "none", "rotation_deg": 5.0, "noise": 0.02})
     config = model_config(params, patch_size=28, in_channels=1, n_conditions=1)
-    assert config.augmentation == AugmentConfig(flips="none", rotation_deg=5.0, shift=0.08, scale=0.1, noise=0.02)
+    assert config.augmentation == AugmentConfig(flips="none", rotation_deg=5.0, shift=0.08, scale=0.4, noise=0.02)
 
 
 def test_left_right_flips_mirror_columns_only():

@@ -34,7 +34,7 @@ class ContrastiveConfig:
     flips: str = "both"
     rotation_deg: float = 15.0
     shift: float = 0.08
-    scale: float = 0.1
+    scale: float = 0.4
     intensity: float = 0.0
     blur_sigma: float = 0.0
     noise: float = 0.0
