@@ -2,13 +2,15 @@
 demo seed, over shape-model seeds × clustering seeds.
 
     .venv/bin/python benchmarks/heads.py [--seed 7] [--model-seeds 0 1 2] [--k 5]
+        [--env domain_b] [--params "modelling.invariances.scale=0.4"] [--cache DIR]
 
 A temporary copy of the project gets the demo data of ``--seed`` (7, the development
 seed: never a reported one), runs the default pipeline up to the shape model for the
 first model seed and the modelling pipeline alone for every further one, and clusters
 each model's latents (standardised, as the evaluation does) with every head of
 ``HEADS`` for clustering seeds 0, 1, 2. Printed: shape ACC at k, mean ± sd over model
-seeds × clustering seeds and the mean per model seed. Asserts nothing.
+seeds × clustering seeds and the mean per model seed. ``--cache`` keeps each model's latents in DIR and
+reuses them on the next call (a new head costs no training). Asserts nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import numpy as np
 import pandas as pd
 from representations import latest
 from scaling import kedro, make_project
+from sklearn.cluster import AgglomerativeClustering, SpectralClustering
+from sklearn.preprocessing import normalize
 
 from cell_clustering.evaluation import (
     UNMATCHED,
@@ -51,27 +55,61 @@ def mixture(n_init: int, reg_covar: float) -> Head:
     return lambda values, k, seed: gaussian_mixture(values, k, seed, n_init, reg_covar=reg_covar)
 
 
+def on_the_sphere(head: Head) -> Head:
+    """``head`` on the latents scaled to unit length first (the contrastive loss
+    compares directions, not lengths), then standardised again."""
+    return lambda values, k, seed: head(standardise(normalize(values)), k, seed)
+
+
+def ward(values: np.ndarray, k: int, seed: int) -> np.ndarray:
+    return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(values)
+
+
+def spectral(values: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """Spectral clustering of the 15-nearest-neighbour graph (no Gaussian shape assumed)."""
+    graph = SpectralClustering(n_clusters=k, affinity="nearest_neighbors", n_neighbors=15, random_state=seed)
+    return graph.fit_predict(values)
+
+
 HEADS: dict[str, Head] = {
     "GMM, 10 starts, no floor": mixture(10, 1e-6),
     "GMM, 10 starts, floor 0.01": mixture(10, 0.01),
     "GMM, 10 starts, floor 0.03": mixture(10, 0.03),
     "GMM, 10 starts, floor 0.1": mixture(10, 0.1),
     "GMM, 30 starts, floor 0.03 (default)": mixture(30, 0.03),
-    "UMAP-8 + GMM, medoid of 10": umap_medoid(10),
+    "GMM, 30 starts, floor 0.1": mixture(30, 0.1),
+    "GMM, 100 starts, floor 0.03": mixture(100, 0.03),
+    "unit length, GMM, 30 starts, floor 0.03": on_the_sphere(mixture(30, 0.03)),
+    "Ward": ward,
+    "spectral, 15-NN graph": spectral,
     "UMAP-8 + GMM, medoid of 3": umap_medoid(3),
 }
 
 
-def latents_per_model_seed(project: Path, seed: int, model_seeds: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """(latents, planted shape per cell) of every model seed, on the same cells."""
-    kedro(project, "--pipelines=demo_data", f"--params=demo_data.seed={seed}")
+def latents_per_model_seed(project: Path, args: argparse.Namespace) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """(latents, planted shape per cell) of every model seed, on the same cells; read
+    from ``args.cache`` where an earlier call left them."""
+    cache = Path(args.cache) if args.cache else None
+    env = f"--env={args.env}"
     out = {}
-    for index, model_seed in enumerate(model_seeds):
-        pipelines = "--pipelines=preprocessing,segmentation,patching,modelling" if index == 0 else "--pipelines=modelling"
-        kedro(project, pipelines, f"--params=modelling.training.seed={model_seed}")
+    for index, model_seed in enumerate(args.model_seeds):
+        name = f"{args.env}-{args.seed}-{(args.params or 'defaults').replace(',', '_')}-{model_seed}.npz"
+        stored = cache / name if cache else None
+        if stored and stored.exists():
+            with np.load(stored, allow_pickle=True) as saved:
+                out[model_seed] = (saved["latents"], saved["shapes"])
+            continue
+        if not (project / "data" / "05_model_input").exists():
+            kedro(project, "--pipelines=demo_data", env, f"--params=demo_data.seed={args.seed}")
+            kedro(project, "--pipelines=preprocessing,segmentation,patching", env)
+        overrides = ",".join([*([args.params] if args.params else []), f"modelling.training.seed={model_seed}"])
+        kedro(project, "--pipelines=modelling", env, f"--params={overrides}")
         latents = np.load(latest(project, "latents.npy", layer="07_model_output"))
         truth = pd.read_csv(latest(project, "patch_truth.csv", layer="05_model_input"))
         out[model_seed] = (latents, shape_classes_of(truth, len(latents)))
+        if cache:
+            cache.mkdir(parents=True, exist_ok=True)
+            np.savez(stored, latents=out[model_seed][0], shapes=out[model_seed][1])
     return out
 
 
@@ -86,10 +124,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="the demo seed (7: the development seed)")
     parser.add_argument("--model-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--k", type=int, default=5, help="the number of planted shapes")
+    parser.add_argument("--env", default="base", help="configuration environment (domain_b: the second domain)")
+    parser.add_argument("--params", default=None, help="passed to `kedro run --params` of the shape model")
+    parser.add_argument("--cache", default=None, help="a folder that keeps each model's latents")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="heads-") as folder:
-        runs = latents_per_model_seed(make_project(Path(folder)), args.seed, args.model_seeds)
-    print(f"\n## demo seed {args.seed}, {len(next(iter(runs.values()))[0])} cells: shape ACC at k = {args.k}")
+        runs = latents_per_model_seed(make_project(Path(folder)), args)
+    print(f"\n## {args.env}, demo seed {args.seed}, {len(next(iter(runs.values()))[0])} cells, {args.params or 'default parameters'}: shape ACC at k = {args.k}")
     print("| head | mean ± sd over model × clustering seeds | per model seed |\n|---|---|---|")
     for name, head in HEADS.items():
         scores = np.array([[shape_accuracy(shapes, head(standardise(latents), args.k, s)) for s in (0, 1, 2)]
