@@ -76,10 +76,16 @@ def test_loss_decreases_on_a_tiny_fixed_dataset(model_type):
     torch.manual_seed(0)
     model_class, config_class = MODELS[model_type]
     extra = {"vae": {"feature_dim": 32}, "cvae": {"feature_dim": 32, "n_conditions": 2},
-             "refined_vae": {"feature_dim": 32, "alpha": 2}, "contrastive": {"width": 8}}[model_type]
+             "refined_vae": {"feature_dim": 32, "alpha": 2},
+             # The blobs differ only in position and size: the default ±40 % scale
+             # invariance (chosen for cells) would make them nearly indistinguishable,
+             # so the contrastive model gets the invariances this data has.
+             "contrastive": {"width": 8, "scale": 0.1}}[model_type]
     model = model_class(config_class(patch_size=28, latent_dim=4, **extra))
     conditions = np.arange(48) % 2
-    config = TrainingParams(epochs=8, batch_size=16, validation_fraction=0.0, learning_rate=3e-3, progress_bar=False)
+    # 16 epochs, not 8: over torch seeds 0-5 the contrastive loss ends at 0.50-0.64 of
+    # its first epoch's (8 epochs: 0.56-0.70, too close to the bound on another machine).
+    config = TrainingParams(epochs=16, batch_size=16, validation_fraction=0.0, learning_rate=3e-3, progress_bar=False)
     history = train(model, _blobs(), config, conditions)
     assert history["train_total"][-1] < 0.7 * history["train_total"][0]
 
