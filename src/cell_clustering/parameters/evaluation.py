@@ -36,7 +36,7 @@ class GmmParams(Params):
 
     # Added to every component's covariance (features standardised to variance 1): a
     # floor on how thin a component may become (see evaluation.clustering.gaussian_mixture).
-    reg_covar: float = Field(0.03, gt=0)
+    reg_covar: float = Field(0.1, gt=0)
     n_init: PositiveInt = 30  # starts; the best likelihood is kept
 
 
