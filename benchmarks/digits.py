@@ -64,12 +64,11 @@ def base_params(epochs: int) -> BenchmarkParams:
 def splits(data: dict[str, np.ndarray], split: str, max_train: int | None, max_test: int | None) -> tuple:
     """(train, scored) splits: the official test split, or the development split carved
     from the training images (``--split dev``)."""
+    images, labels = data["train_images"], data["train_labels"]
+    scored = (data["test_images"], data["test_labels"])
     if split == "dev":
-        images, labels = data["train_images"], data["train_labels"]
-        return (benchmark.prepare_split(images[:DEV_START], labels[:DEV_START], max_train),
-                benchmark.prepare_split(images[DEV_START:], labels[DEV_START:], max_test))
-    return (benchmark.prepare_split(data["train_images"], data["train_labels"], max_train),
-            benchmark.prepare_split(data["test_images"], data["test_labels"], max_test))
+        images, labels, scored = images[:DEV_START], labels[:DEV_START], (images[DEV_START:], labels[DEV_START:])
+    return benchmark.prepare_split(images, labels, max_train), benchmark.prepare_split(*scored, max_test)
 
 
 def with_invariances(params: BenchmarkParams, datasets: list[str], declared: dict | None) -> BenchmarkParams:
