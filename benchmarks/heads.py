@@ -22,9 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from representations import latest
 from scaling import kedro, make_project
 from sklearn.cluster import AgglomerativeClustering, SpectralClustering
+from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 
 from cell_clustering.evaluation import (
@@ -62,6 +65,62 @@ def on_the_sphere(head: Head) -> Head:
     return lambda values, k, seed: head(standardise(normalize(values)), k, seed)
 
 
+def neighbour_mean(n_neighbors: int, head: Head) -> Head:
+    """``head`` on each cell's latents averaged with those of its ``n_neighbors`` - 1
+    nearest neighbours, standardised again: one step of a low-pass filter on the k-NN
+    graph (as SGC / AGC smooth node features before clustering), which pulls a cell
+    towards the shape its neighbourhood agrees on."""
+
+    def smoothed(values: np.ndarray, k: int, seed: int) -> np.ndarray:
+        nearest = NearestNeighbors(n_neighbors=n_neighbors).fit(values).kneighbors(values, return_distance=False)
+        return head(standardise(values[nearest].mean(axis=1)), k, seed)
+
+    return smoothed
+
+
+def principal(share: float, head: Head) -> Head:
+    """``head`` on the principal components that hold ``share`` of the variance (the
+    thin directions dropped instead of floored)."""
+    return lambda values, k, seed: head(PCA(n_components=share, svd_solver="full").fit_transform(values), k, seed)
+
+
+def scan_loss(probabilities: torch.Tensor, partners: torch.Tensor, entropy_weight: float) -> torch.Tensor:
+    """SCAN's loss per head (Van Gansbeke et al. 2020): -log <p_i, p_j> for a neighbour j,
+    minus ``entropy_weight`` × the entropy of the mean assignment. ``probabilities``
+    (N, heads, k), ``partners`` (N,) or (N, M) neighbour indices; returns (heads,)."""
+    pairs = probabilities[partners] * (probabilities if partners.ndim == 1 else probabilities[:, None])
+    consistency = -torch.log(pairs.sum(-1).clamp_min(1e-8)).flatten(0, partners.ndim - 1).mean(0)
+    mean = probabilities.mean(0).clamp_min(1e-8)
+    return consistency + entropy_weight * (mean * mean.log()).sum(-1)
+
+
+def scan(n_neighbors: int = 20, entropy_weight: float = 5.0, heads: int = 10, steps: int = 300) -> Head:
+    """SCAN's clustering step on the frozen latents: ``heads`` linear softmax heads trained
+    full-batch (Adam, lr 0.01) to agree with a random one of each cell's ``n_neighbors``
+    nearest neighbours; the head of lowest loss over all neighbours is kept."""
+
+    def head(values: np.ndarray, k: int, seed: int) -> np.ndarray:
+        generator = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        cells = torch.tensor(values, dtype=torch.float32)
+        nearest = torch.tensor(NearestNeighbors(n_neighbors=n_neighbors + 1).fit(values).kneighbors(values, return_distance=False)[:, 1:])
+        linear = torch.nn.Linear(cells.shape[1], heads * k)
+        optimiser = torch.optim.Adam(linear.parameters(), lr=0.01)
+        rows = torch.arange(len(cells))
+        for _ in range(steps):
+            partners = nearest[rows, torch.randint(0, n_neighbors, (len(cells),), generator=generator)]
+            loss = scan_loss(torch.softmax(linear(cells).view(len(cells), heads, k), -1), partners, entropy_weight).sum()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        with torch.no_grad():
+            probabilities = torch.softmax(linear(cells).view(len(cells), heads, k), -1)
+            best = int(scan_loss(probabilities, nearest, entropy_weight).argmin())
+        return probabilities[:, best].argmax(-1).numpy()
+
+    return head
+
+
 def ward(values: np.ndarray, k: int, seed: int) -> np.ndarray:
     return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(values)
 
@@ -84,6 +143,10 @@ HEADS: dict[str, Head] = {
     f"GMM, {DEFAULT_GMM.n_init} starts, floor {DEFAULT_GMM.reg_covar} (default)": mixture(DEFAULT_GMM.n_init, DEFAULT_GMM.reg_covar),
     "GMM, 100 starts, floor 0.03": mixture(100, 0.03),
     "unit length, GMM, 30 starts, floor 0.03": on_the_sphere(mixture(30, 0.03)),
+    "10-NN mean, GMM, 30 starts, floor 0.1": neighbour_mean(10, mixture(30, 0.1)),
+    "15-NN mean, GMM, 30 starts, floor 0.1": neighbour_mean(15, mixture(30, 0.1)),
+    "PCA 95 %, GMM, 30 starts, floor 0.1": principal(0.95, mixture(30, 0.1)),
+    "SCAN head, 20-NN, entropy weight 5": scan(),
     "Ward": ward,
     "spectral, 15-NN graph": spectral,
     "UMAP-8 + GMM, medoid of 3": umap_medoid(3),
