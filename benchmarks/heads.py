@@ -65,6 +65,11 @@ def on_the_sphere(head: Head) -> Head:
     return lambda values, k, seed: head(standardise(normalize(values)), k, seed)
 
 
+def nearest_of_each(values: np.ndarray, n_neighbors: int) -> np.ndarray:
+    """Indices (N, ``n_neighbors``) of each row's nearest rows of ``values`` (N, D), itself first."""
+    return NearestNeighbors(n_neighbors=n_neighbors).fit(values).kneighbors(values, return_distance=False)
+
+
 def neighbour_mean(n_neighbors: int, head: Head) -> Head:
     """``head`` on each cell's latents averaged with those of its ``n_neighbors`` - 1
     nearest neighbours, standardised again: one step of a low-pass filter on the k-NN
@@ -72,8 +77,7 @@ def neighbour_mean(n_neighbors: int, head: Head) -> Head:
     towards the shape its neighbourhood agrees on."""
 
     def smoothed(values: np.ndarray, k: int, seed: int) -> np.ndarray:
-        nearest = NearestNeighbors(n_neighbors=n_neighbors).fit(values).kneighbors(values, return_distance=False)
-        return head(standardise(values[nearest].mean(axis=1)), k, seed)
+        return head(standardise(values[nearest_of_each(values, n_neighbors)].mean(axis=1)), k, seed)
 
     return smoothed
 
@@ -103,18 +107,22 @@ def scan(n_neighbors: int = 20, entropy_weight: float = 5.0, heads: int = 10, st
         generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         cells = torch.tensor(values, dtype=torch.float32)
-        nearest = torch.tensor(NearestNeighbors(n_neighbors=n_neighbors + 1).fit(values).kneighbors(values, return_distance=False)[:, 1:])
+        nearest = torch.tensor(nearest_of_each(values, n_neighbors + 1)[:, 1:])
         linear = torch.nn.Linear(cells.shape[1], heads * k)
         optimiser = torch.optim.Adam(linear.parameters(), lr=0.01)
         rows = torch.arange(len(cells))
+
+        def assignments() -> torch.Tensor:  # (N, heads, k) soft assignments of every head
+            return torch.softmax(linear(cells).view(len(cells), heads, k), -1)
+
         for _ in range(steps):
             partners = nearest[rows, torch.randint(0, n_neighbors, (len(cells),), generator=generator)]
-            loss = scan_loss(torch.softmax(linear(cells).view(len(cells), heads, k), -1), partners, entropy_weight).sum()
+            loss = scan_loss(assignments(), partners, entropy_weight).sum()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
         with torch.no_grad():
-            probabilities = torch.softmax(linear(cells).view(len(cells), heads, k), -1)
+            probabilities = assignments()
             best = int(scan_loss(probabilities, nearest, entropy_weight).argmin())
         return probabilities[:, best].argmax(-1).numpy()
 
