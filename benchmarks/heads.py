@@ -184,7 +184,11 @@ def latents_per_model_seed(project: Path, args: argparse.Namespace) -> dict[int,
         out[model_seed] = (latents, shape_classes_of(truth, len(latents)))
         if cache:
             cache.mkdir(parents=True, exist_ok=True)
-            np.savez(stored, latents=out[model_seed][0], shapes=out[model_seed][1])
+            # Written under another name first: a run killed mid-write leaves no file
+            # that the next call would read as a finished cache entry.
+            partial = stored.with_suffix(".partial.npz")
+            np.savez(partial, latents=out[model_seed][0], shapes=out[model_seed][1])
+            partial.replace(stored)
     return out
 
 
