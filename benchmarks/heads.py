@@ -26,7 +26,6 @@ import torch
 from representations import latest
 from scaling import kedro, make_project
 from sklearn.cluster import AgglomerativeClustering, SpectralClustering
-from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 
@@ -36,6 +35,7 @@ from cell_clustering.evaluation import (
     consensus_choice,
     gaussian_mixture,
     hungarian_accuracy,
+    principal_components,
     shape_classes_of,
     standardise,
     umap_embedding,
@@ -85,7 +85,7 @@ def neighbour_mean(n_neighbors: int, head: Head) -> Head:
 def principal(share: float, head: Head) -> Head:
     """``head`` on the principal components that hold ``share`` of the variance (the
     thin directions dropped instead of floored)."""
-    return lambda values, k, seed: head(PCA(n_components=share, svd_solver="full").fit_transform(values), k, seed)
+    return lambda values, k, seed: head(principal_components(values, share), k, seed)
 
 
 def scan_loss(probabilities: torch.Tensor, partners: torch.Tensor, entropy_weight: float) -> torch.Tensor:
@@ -148,12 +148,14 @@ HEADS: dict[str, Head] = {
     "GMM, 10 starts, floor 0.03": mixture(10, 0.03),
     "GMM, 10 starts, floor 0.1": mixture(10, 0.1),
     "GMM, 30 starts, floor 0.03 (the default until commit 3e398e3)": mixture(30, 0.03),
-    f"GMM, {DEFAULT_GMM.n_init} starts, floor {DEFAULT_GMM.reg_covar} (default)": mixture(DEFAULT_GMM.n_init, DEFAULT_GMM.reg_covar),
+    "GMM, 30 starts, floor 0.1 (the default until the PCA step)": mixture(30, 0.1),
     "GMM, 100 starts, floor 0.03": mixture(100, 0.03),
     "unit length, GMM, 30 starts, floor 0.03": on_the_sphere(mixture(30, 0.03)),
     "10-NN mean, GMM, 30 starts, floor 0.1": neighbour_mean(10, mixture(30, 0.1)),
     "15-NN mean, GMM, 30 starts, floor 0.1": neighbour_mean(15, mixture(30, 0.1)),
-    "PCA 95 %, GMM, 30 starts, floor 0.1": principal(0.95, mixture(30, 0.1)),
+    f"PCA {DEFAULT_GMM.variance_share:.0%}, GMM, {DEFAULT_GMM.n_init} starts, floor {DEFAULT_GMM.reg_covar} (default)": principal(
+        DEFAULT_GMM.variance_share, mixture(DEFAULT_GMM.n_init, DEFAULT_GMM.reg_covar)
+    ),
     "SCAN head, 20-NN, entropy weight 5": scan(),
     "Ward": ward,
     "spectral, 15-NN graph": spectral,

@@ -77,9 +77,10 @@ def one_hot(classes: pd.Series) -> np.ndarray:
 
 def _head_space(head: str, representation: np.ndarray, settings: BenchmarkEvaluationParams) -> np.ndarray:
     """The space a head clusters: the representation (``kmeans``), its standardised
-    copy (``gmm``, as the cells' reported head) or its UMAP (``umap_*``)."""
+    copy on the principal components of ``gmm.variance_share`` (``gmm``, as the cells'
+    reported head) or its UMAP (``umap_*``)."""
     if head == "gmm":
-        return evaluation.standardise(representation)
+        return evaluation.principal_components(evaluation.standardise(representation), settings.gmm.variance_share)
     if head.startswith("umap_"):
         return evaluation.umap_embedding(representation, settings.umap.n_components, settings.umap.n_neighbors, settings.seed)
     return representation

@@ -11,7 +11,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
     submod_attrs={
         "clustering": [
             "candidate_seeds", "cluster", "consensus_choice", "external_scores", "gaussian_mixture", "hungarian_accuracy",
-            "internal_scores", "kmeans", "pairwise_agreement", "umap_embedding",
+            "internal_scores", "kmeans", "pairwise_agreement", "principal_components", "umap_embedding",
         ],
         "comparison": [
             "METRICS", "HeadResult", "as_mlflow_metrics", "compare", "condition_ceiling", "head_labels", "linear_probe", "probes",

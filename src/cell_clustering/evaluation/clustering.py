@@ -8,6 +8,7 @@ import umap
 from scipy.optimize import linear_sum_assignment
 from sklearn import metrics
 from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
 
@@ -34,6 +35,22 @@ def gaussian_mixture(
         raise ValueError(f"Cannot make k={n_clusters} clusters from {len(latents)} samples; lower the number of clusters.")
     mixture = GaussianMixture(n_clusters, covariance_type="full", n_init=n_init, random_state=seed, reg_covar=reg_covar)
     return mixture.fit_predict(latents)
+
+
+def principal_components(values: np.ndarray, variance_share: float | None) -> np.ndarray:
+    """``values`` (N, D) projected onto their leading principal components, as many as
+    hold ``variance_share`` of the variance: (N, D') with D' <= D; ``None`` keeps every
+    dimension (``values`` returned as they are).
+
+    A learned representation spreads over fewer directions than it has dimensions; the
+    thin ones carry little but noise, and a full-covariance mixture fitted in them can
+    split a class along that noise. Dropping them keeps the mixture on the directions
+    that carry the structure (the covariance floor of :func:`gaussian_mixture` still
+    applies to those that remain).
+    """
+    if variance_share is None:
+        return values
+    return PCA(n_components=variance_share, svd_solver="full").fit_transform(values).astype(values.dtype, copy=False)
 
 
 def umap_embedding(latents: np.ndarray, n_components: int, n_neighbors: int, seed: int = 0, min_dist: float = 0.0) -> np.ndarray:

@@ -25,6 +25,7 @@ from cell_clustering.evaluation.clustering import (
     candidate_seeds,
     cluster,
     consensus_choice,
+    principal_components,
     umap_embedding,
 )
 from cell_clustering.evaluation.representations import standardise
@@ -67,14 +68,16 @@ class HeadResult(NamedTuple):
 def head_labels(spaces: _Spaces, head: str, k: int, seed: int, n_init: int) -> HeadResult:
     """The clusters of one head at clustering seed ``seed``.
 
-    ``kmeans`` / ``gmm`` cluster the standardised representation (``gmm`` from
-    ``gmm.n_init`` starts with the covariance floor ``gmm.reg_covar``). ``umap_*`` heads fit
+    ``kmeans`` / ``gmm`` cluster the standardised representation (``gmm`` on its principal
+    components holding ``gmm.variance_share`` of the variance, from ``gmm.n_init`` starts
+    with the covariance floor ``gmm.reg_covar``). ``umap_*`` heads fit
     the clusterer on each candidate UMAP and keep the medoid partition (see
     :func:`~cell_clustering.evaluation.clustering.consensus_choice`).
     """
     method, gmm = head.removeprefix("umap_"), spaces.params.gmm
     if head == "gmm":
-        return HeadResult(cluster(spaces.values, k, method, seed, gmm.n_init, reg_covar=gmm.reg_covar), spaces.values)
+        space = principal_components(spaces.values, gmm.variance_share)
+        return HeadResult(cluster(space, k, method, seed, gmm.n_init, reg_covar=gmm.reg_covar), space)
     if head == "kmeans":
         return HeadResult(cluster(spaces.values, k, method, seed, n_init), spaces.values)
     fits = [(cluster(space, k, method, umap_seed, n_init), space) for umap_seed, space in spaces.umaps(seed)]

@@ -38,6 +38,10 @@ class GmmParams(Params):
     # floor on how thin a component may become (see evaluation.clustering.gaussian_mixture).
     reg_covar: float = Field(0.1, gt=0)
     n_init: PositiveInt = 30  # starts; the best likelihood is kept
+    # The mixture is fitted on the principal components holding this share of the
+    # variance (the thin directions dropped; see evaluation.clustering.principal_components);
+    # None: every dimension.
+    variance_share: float | None = Field(0.95, gt=0, le=1)
 
 
 class UmapParams(Params):
