@@ -40,8 +40,8 @@ class GmmParams(Params):
     n_init: PositiveInt = 30  # starts; the best likelihood is kept
     # The mixture is fitted on the principal components holding this share of the
     # variance (the thin directions dropped; see evaluation.clustering.principal_components);
-    # None: every dimension.
-    variance_share: float | None = Field(0.95, gt=0, le=1)
+    # None: every dimension (a share of 1 is refused by scikit-learn's PCA, so < 1 here).
+    variance_share: float | None = Field(0.95, gt=0, lt=1)
 
 
 class UmapParams(Params):
