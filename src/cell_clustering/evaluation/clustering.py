@@ -11,6 +11,11 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
+from cell_clustering.evaluation.numba_cache import cache_compilations
+
+# UMAP (and pynndescent, which it imports) compiled once per environment, not per process.
+cache_compilations("umap", "pynndescent")
+
 
 def kmeans(latents: np.ndarray, n_clusters: int, seed: int = 0, n_init: int = 10) -> np.ndarray:
     """KMeans labels (N,) of ``latents`` (N, D); raises when N < k."""
