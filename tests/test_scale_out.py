@@ -31,6 +31,7 @@ from cell_clustering.pipelines.preprocessing.nodes import (
     preprocess_fields,
 )
 from cell_clustering.pipelines.segmentation.nodes import segment_fields
+from tests.faults.harness import latest_file
 
 TIFF = {"type": "cell_clustering.datasets.TiffDataset", "save_args": {"photometric": "minisblack", "compression": "zlib"}}
 
@@ -113,9 +114,13 @@ def test_per_field_nodes_give_identical_bytes_with_every_backend(demo_run, local
 @pytest.mark.slow
 def test_dask_runner_runs_the_default_pipeline_and_mlflow_records_it(demo_run, local_cluster):
     before = {run.info.run_id for run in _runs(demo_run)}
+    # Segmentation starts from the model the sequential run trained (a user's GUI model
+    # takes the same path): training it again on the workers tests nothing more here.
+    trained = latest_file(demo_run, "06_models/cellpose_model.pt")
     # The real CLI, as documented (one session per process, as kedro-mlflow expects).
     result = subprocess.run(
         [str(Path(sys.executable).parent / "kedro"), "run", "--env", "test",
+         "--params", f"segmentation.model_source={trained},segmentation.train=false",
          "--runner", "cell_clustering.runner.DaskRunner",
          "--runner-params", f"client_args.address={local_cluster.scheduler_address}"],
         cwd=demo_run, capture_output=True, text=True, check=False, env={**os.environ, "DO_NOT_TRACK": "true"},
