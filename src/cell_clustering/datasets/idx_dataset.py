@@ -92,5 +92,7 @@ class IdxDataset(BinaryFileDataset[np.ndarray]):
 
     def _write(self, data: np.ndarray, stream: BinaryIO) -> None:
         raw = write_idx(data)
-        # mtime=0: the same array always gives the same bytes.
-        stream.write(gzip.compress(raw, mtime=0) if self._gzip else raw)
+        # mtime=0: the same array always gives the same bytes. Level 6 (zlib's default):
+        # gzip's own default, 9, took 13 s for MNIST's training images against 0.9 s,
+        # for a file 2 % smaller.
+        stream.write(gzip.compress(raw, compresslevel=6, mtime=0) if self._gzip else raw)
