@@ -3,6 +3,7 @@ demo seed, over shape-model seeds × clustering seeds.
 
     .venv/bin/python benchmarks/heads.py [--seed 7] [--model-seeds 0 1 2] [--k 5]
         [--env domain_b] [--params "modelling.invariances.scale=0.4"] [--cache DIR]
+        [--directions 6] [--heads "(default)"]
 
 A temporary copy of the project gets the demo data of ``--seed`` (7, the development
 seed: never a reported one), runs the default pipeline up to the shape model for the
@@ -10,7 +11,10 @@ first model seed and the modelling pipeline alone for every further one, and clu
 each model's latents (standardised, as the evaluation does) with every head of
 ``HEADS`` for clustering seeds 0, 1, 2. Printed: shape ACC at k, mean ± sd over model
 seeds × clustering seeds and the mean per model seed. ``--cache`` keeps each model's latents in DIR and
-reuses them on the next call (a new head costs no training). Asserts nothing.
+reuses them on the next call (a new head costs no training). ``--directions n`` also
+prints, per model seed, the n leading principal directions of the standardised latents:
+their share of the variance and how much of it lies between the planted shapes (η²).
+``--heads`` keeps the heads whose name contains its text. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import torch
 from representations import latest
 from scaling import kedro, make_project
 from sklearn.cluster import AgglomerativeClustering, SpectralClustering
+from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 
@@ -156,6 +161,9 @@ HEADS: dict[str, Head] = {
     f"PCA {DEFAULT_GMM.variance_share:.0%}, GMM, {DEFAULT_GMM.n_init} starts, floor {DEFAULT_GMM.reg_covar} (default)": principal(
         DEFAULT_GMM.variance_share, mixture(DEFAULT_GMM.n_init, DEFAULT_GMM.reg_covar)
     ),
+    f"unit length, PCA {DEFAULT_GMM.variance_share:.0%}, GMM, {DEFAULT_GMM.n_init} starts, floor {DEFAULT_GMM.reg_covar}": on_the_sphere(
+        principal(DEFAULT_GMM.variance_share, mixture(DEFAULT_GMM.n_init, DEFAULT_GMM.reg_covar))
+    ),
     "SCAN head, 20-NN, entropy weight 5": scan(),
     "Ward": ward,
     "spectral, 15-NN graph": spectral,
@@ -200,6 +208,27 @@ def shape_accuracy(shapes: np.ndarray, clusters: np.ndarray) -> float:
     return hungarian_accuracy(shapes[matched], clusters[matched])
 
 
+def shape_share(component: np.ndarray, shapes: np.ndarray) -> float:
+    """η²: the share of ``component``'s variance (N,) between the planted shapes, over
+    the matched cells (1: the direction separates shapes only; 0: not at all)."""
+    matched = shapes != UNMATCHED
+    values, classes = component[matched], shapes[matched]
+    between = sum((classes == c).sum() * (values[classes == c].mean() - values.mean()) ** 2 for c in np.unique(classes))
+    return float(between / (values.var() * len(values)))
+
+
+def print_directions(runs: dict[int, tuple[np.ndarray, np.ndarray]], n_directions: int) -> None:
+    """Per model seed: the leading principal directions of the standardised latents,
+    each with its share of the variance and the share of its variance between shapes."""
+    print(f"\n| model seed | leading {n_directions} principal directions: variance share (η² by shape) |\n|---|---|")
+    for model_seed, (latents, shapes) in runs.items():
+        pca = PCA(n_components=n_directions).fit(standardise(latents))
+        components = pca.transform(standardise(latents))
+        cells = " · ".join(f"{share:.2f} ({shape_share(components[:, i], shapes):.2f})"
+                           for i, share in enumerate(pca.explained_variance_ratio_))
+        print(f"| {model_seed} | {cells} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=7, help="the demo seed (7: the development seed)")
@@ -208,12 +237,16 @@ def main() -> None:
     parser.add_argument("--env", default="base", help="configuration environment (domain_b: the second domain)")
     parser.add_argument("--params", default=None, help="passed to `kedro run --params` of the shape model")
     parser.add_argument("--cache", default=None, help="a folder that keeps each model's latents")
+    parser.add_argument("--directions", type=int, default=0, help="also print this many principal directions per model")
+    parser.add_argument("--heads", default="", help="only the heads whose name contains this text")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="heads-") as folder:
         runs = latents_per_model_seed(make_project(Path(folder)), args)
     print(f"\n## {args.env}, demo seed {args.seed}, {len(next(iter(runs.values()))[0])} cells, {args.params or 'default parameters'}: shape ACC at k = {args.k}")
+    if args.directions:
+        print_directions(runs, args.directions)
     print("| head | mean ± sd over model × clustering seeds | per model seed |\n|---|---|---|")
-    for name, head in HEADS.items():
+    for name, head in ((name, head) for name, head in HEADS.items() if args.heads in name):
         scores = np.array([[shape_accuracy(shapes, head(standardise(latents), args.k, s)) for s in (0, 1, 2)]
                            for latents, shapes in runs.values()])
         per_model = " / ".join(f"{value:.3f}" for value in scores.mean(axis=1))
