@@ -222,8 +222,8 @@ def print_directions(runs: dict[int, tuple[np.ndarray, np.ndarray]], n_direction
     each with its share of the variance and the share of its variance between shapes."""
     print(f"\n| model seed | leading {n_directions} principal directions: variance share (η² by shape) |\n|---|---|")
     for model_seed, (latents, shapes) in runs.items():
-        pca = PCA(n_components=n_directions).fit(standardise(latents))
-        components = pca.transform(standardise(latents))
+        pca = PCA(n_components=n_directions)
+        components = pca.fit_transform(standardise(latents))
         cells = " · ".join(f"{share:.2f} ({shape_share(components[:, i], shapes):.2f})"
                            for i, share in enumerate(pca.explained_variance_ratio_))
         print(f"| {model_seed} | {cells} |", flush=True)
