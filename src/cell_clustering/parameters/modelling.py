@@ -39,7 +39,7 @@ class ContrastiveParams(Params):
 
     width: PositiveInt = 16
     projection_dim: PositiveInt = 64
-    temperature: float = Field(0.2, gt=0, le=1)
+    temperature: float = Field(0.1, gt=0, le=1)
 
 
 class InvarianceParams(Params):

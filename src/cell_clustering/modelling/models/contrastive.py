@@ -29,7 +29,7 @@ class ContrastiveConfig:
     latent_dim: int = 16
     width: int = 16
     projection_dim: int = 64
-    temperature: float = 0.2
+    temperature: float = 0.1
     # The invariances of the data (modelling.invariances): what two views may differ by.
     flips: str = "both"
     rotation_deg: float = 15.0
