@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -9,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mlflow.tracking import MlflowClient
@@ -32,11 +33,28 @@ def kedro(project: Path, *arguments: str) -> subprocess.CompletedProcess:
     return result
 
 
+@contextlib.contextmanager
+def _children_heed_interrupts() -> Iterator[None]:
+    """Let the children started inside take SIGINT. A suite started in the background
+    (``nohup make test &``) has SIGINT ignored, children inherit that through exec, and
+    Python installs its KeyboardInterrupt handler only where SIGINT is not ignored: the
+    child would run on through the interrupt this harness sends. A handler (unlike
+    ``SIG_IGN``) is reset to the default in the child."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, previous)
+
+
 def interrupt(project: Path, arguments: list[str], when: Callable[[str], bool], sig: int, timeout: float = 900) -> str:
     """Start ``kedro run``, send ``sig`` as soon as ``when(log so far)`` holds, wait
     for the process to end and return its log. Fails if ``when`` never held."""
     log = project / "interrupted.log"
-    with open(log, "w") as stream:
+    with open(log, "w") as stream, _children_heed_interrupts():
         process = subprocess.Popen([*KEDRO, "run", "--env", "test", *arguments], cwd=project, env=ENV,
                                    stdout=stream, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + timeout
