@@ -146,6 +146,8 @@ def spectral(values: np.ndarray, k: int, seed: int) -> np.ndarray:
 
 # The evaluation's own default, so the row marked "(default)" cannot go stale.
 DEFAULT_GMM = GmmParams()
+DEFAULT_NAME = f"PCA {DEFAULT_GMM.variance_share:.0%}, GMM, {DEFAULT_GMM.n_init} starts, floor {DEFAULT_GMM.reg_covar}"
+DEFAULT_HEAD = principal(DEFAULT_GMM.variance_share, mixture(DEFAULT_GMM.n_init, DEFAULT_GMM.reg_covar))
 
 HEADS: dict[str, Head] = {
     "GMM, 10 starts, no floor": mixture(10, 1e-6),
@@ -158,12 +160,8 @@ HEADS: dict[str, Head] = {
     "unit length, GMM, 30 starts, floor 0.03": on_the_sphere(mixture(30, 0.03)),
     "10-NN mean, GMM, 30 starts, floor 0.1": neighbour_mean(10, mixture(30, 0.1)),
     "15-NN mean, GMM, 30 starts, floor 0.1": neighbour_mean(15, mixture(30, 0.1)),
-    f"PCA {DEFAULT_GMM.variance_share:.0%}, GMM, {DEFAULT_GMM.n_init} starts, floor {DEFAULT_GMM.reg_covar} (default)": principal(
-        DEFAULT_GMM.variance_share, mixture(DEFAULT_GMM.n_init, DEFAULT_GMM.reg_covar)
-    ),
-    f"unit length, PCA {DEFAULT_GMM.variance_share:.0%}, GMM, {DEFAULT_GMM.n_init} starts, floor {DEFAULT_GMM.reg_covar}": on_the_sphere(
-        principal(DEFAULT_GMM.variance_share, mixture(DEFAULT_GMM.n_init, DEFAULT_GMM.reg_covar))
-    ),
+    f"{DEFAULT_NAME} (default)": DEFAULT_HEAD,
+    f"unit length, {DEFAULT_NAME}": on_the_sphere(DEFAULT_HEAD),
     "SCAN head, 20-NN, entropy weight 5": scan(),
     "Ward": ward,
     "spectral, 15-NN graph": spectral,
@@ -246,7 +244,9 @@ def main() -> None:
     if args.directions:
         print_directions(runs, args.directions)
     print("| head | mean ± sd over model × clustering seeds | per model seed |\n|---|---|---|")
-    for name, head in ((name, head) for name, head in HEADS.items() if args.heads in name):
+    for name, head in HEADS.items():
+        if args.heads not in name:
+            continue
         scores = np.array([[shape_accuracy(shapes, head(standardise(latents), args.k, s)) for s in (0, 1, 2)]
                            for latents, shapes in runs.values()])
         per_model = " / ".join(f"{value:.3f}" for value in scores.mean(axis=1))
