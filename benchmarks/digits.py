@@ -5,7 +5,7 @@ several model seeds.
 
     .venv/bin/python benchmarks/digits.py [--datasets mnist fashion_mnist] [--models contrastive vae]
         [--model-seeds 0 1 2] [--max-train 60000] [--max-test 10000] [--epochs 8]
-        [--split test|dev] [--invariances '{"flips": "none", "rotation_deg": 10}']
+        [--split test|dev] [--invariances '{"flips": "none", "rotation_deg": 10}'] [--temperature 0.1]
 
 Each model is trained on the training split (``benchmark.training``, with ``--epochs``
 and the model seed) and its test-split latents are clustered by every benchmark head
@@ -21,6 +21,7 @@ train on the first 50,000 training images and are scored on the last 10,000.
 ``--invariances`` (JSON, the keys of ``modelling.invariances``) replaces every dataset's
 declared views for the run, to compare another declaration on the development split;
 a key left out takes ``InvarianceParams``' default (the cells': flips both, scale 0.4).
+``--temperature`` replaces ``benchmark.contrastive.temperature`` for the run, likewise.
 """
 
 from __future__ import annotations
@@ -55,9 +56,11 @@ def load(dataset: str) -> dict[str, np.ndarray]:
     }
 
 
-def base_params(epochs: int) -> BenchmarkParams:
+def base_params(epochs: int, temperature: float | None = None) -> BenchmarkParams:
     raw = yaml.safe_load((ROOT / "conf/base/parameters_benchmark.yml").read_text())["benchmark"]
     raw["training"]["epochs"] = epochs
+    if temperature is not None:
+        raw["contrastive"]["temperature"] = temperature
     return BenchmarkParams(**raw)
 
 
@@ -131,8 +134,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--split", choices=["test", "dev"], default="test")
     parser.add_argument("--invariances", type=json.loads, default=None)
+    parser.add_argument("--temperature", type=float, default=None, help="the contrast's temperature (default: the yml's)")
     args = parser.parse_args()
-    params = with_invariances(base_params(args.epochs), args.datasets, args.invariances)
+    params = with_invariances(base_params(args.epochs, args.temperature), args.datasets, args.invariances)
     rows: list[dict] = []
     for dataset in args.datasets:
         data = load(dataset)
