@@ -2,7 +2,8 @@
 demo seed, over shape-model seeds × clustering seeds.
 
     .venv/bin/python benchmarks/heads.py [--seed 7] [--model-seeds 0 1 2] [--k 5]
-        [--env domain_b] [--params "modelling.invariances.scale=0.4"] [--cache DIR]
+        [--env domain_b] [--params "modelling.invariances.scale=0.4"]
+        [--data-params "patching.window_um=62.4"] [--cache DIR]
         [--directions 6] [--heads "(default)"]
 
 A temporary copy of the project gets the demo data of ``--seed`` (7, the development
@@ -29,8 +30,10 @@ import pandas as pd
 import torch
 from representations import latest
 from scaling import kedro, make_project
+from scipy.special import xlogy
 from sklearn.cluster import AgglomerativeClustering, SpectralClustering
 from sklearn.decomposition import PCA
+from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 
@@ -62,6 +65,24 @@ def umap_medoid(candidates: int) -> Head:
 
 def mixture(n_init: int, reg_covar: float) -> Head:
     return lambda values, k, seed: gaussian_mixture(values, k, seed, n_init, reg_covar=reg_covar)
+
+
+def whitened(share: float, head: Head) -> Head:
+    """``head`` on the principal components that hold ``share`` of the variance, each
+    scaled to variance 1: the covariance floor then weighs the same in every kept
+    direction, a thin one that separates two shapes included."""
+    return lambda values, k, seed: head(standardise(principal_components(values, share)), k, seed)
+
+
+def tied_mixture(n_init: int, reg_covar: float) -> Head:
+    """One covariance shared by every component: no component can become a thin
+    sliver around a few cells."""
+
+    def head(values: np.ndarray, k: int, seed: int) -> np.ndarray:
+        mixture = GaussianMixture(k, covariance_type="tied", n_init=n_init, random_state=seed, reg_covar=reg_covar)
+        return mixture.fit_predict(values)
+
+    return head
 
 
 def on_the_sphere(head: Head) -> Head:
@@ -134,6 +155,39 @@ def scan(n_neighbors: int = 20, entropy_weight: float = 5.0, heads: int = 10, st
     return head
 
 
+def merge_by_entropy(posteriors: np.ndarray, k: int) -> np.ndarray:
+    """Labels (N,) from the component posteriors (N, K) of a mixture with K >= k
+    components, merged pairwise until k remain, each time the pair whose merge lowers
+    the entropy of the assignment most (Baudry et al. 2010, "Combining mixture
+    components for clustering"): components that share their cells become one cluster,
+    so a class that is not Gaussian (a wide size range) may take several of them."""
+    groups = posteriors.astype(np.float64)
+    while groups.shape[1] > k:
+        plogp = xlogy(groups, groups)
+        best, gain = (0, 1), -np.inf
+        for a in range(groups.shape[1]):
+            for b in range(a + 1, groups.shape[1]):
+                joined = groups[:, a] + groups[:, b]
+                change = (xlogy(joined, joined) - plogp[:, a] - plogp[:, b]).sum()
+                if change > gain:
+                    best, gain = (a, b), change
+        a, b = best
+        groups[:, a] += groups[:, b]
+        groups = np.delete(groups, b, axis=1)
+    return groups.argmax(axis=1)
+
+
+def merged_mixture(extra: int, share: float = 0.95, n_init: int = 30, reg_covar: float = 0.1) -> Head:
+    """The default head with ``extra`` more components, merged back to k by entropy."""
+
+    def head(values: np.ndarray, k: int, seed: int) -> np.ndarray:
+        reduced = principal_components(values, share)
+        mixture = GaussianMixture(k + extra, covariance_type="full", n_init=n_init, random_state=seed, reg_covar=reg_covar)
+        return merge_by_entropy(mixture.fit(reduced).predict_proba(reduced), k)
+
+    return head
+
+
 def ward(values: np.ndarray, k: int, seed: int) -> np.ndarray:
     return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(values)
 
@@ -166,6 +220,20 @@ HEADS: dict[str, Head] = {
     "Ward": ward,
     "spectral, 15-NN graph": spectral,
     "UMAP-8 + GMM, medoid of 3": umap_medoid(3),
+    "PCA 95 %, GMM, 30 starts, floor 0.2": principal(0.95, mixture(30, 0.2)),
+    "PCA 95 %, GMM, 30 starts, floor 0.3": principal(0.95, mixture(30, 0.3)),
+    "PCA 95 %, GMM, 30 starts, floor 0.5": principal(0.95, mixture(30, 0.5)),
+    "PCA 90 %, GMM, 30 starts, floor 0.1": principal(0.90, mixture(30, 0.1)),
+    "PCA 99 %, GMM, 30 starts, floor 0.1": principal(0.99, mixture(30, 0.1)),
+    "PCA 95 %, tied GMM, 30 starts, floor 0.1": principal(0.95, tied_mixture(30, 0.1)),
+    "PCA 95 % whitened, GMM, 30 starts, floor 0.1": whitened(0.95, mixture(30, 0.1)),
+    "PCA 95 % whitened, GMM, 30 starts, floor 0.3": whitened(0.95, mixture(30, 0.3)),
+    "PCA 90 % whitened, GMM, 30 starts, floor 0.1": whitened(0.90, mixture(30, 0.1)),
+    "PCA 90 % whitened, GMM, 30 starts, floor 0.3": whitened(0.90, mixture(30, 0.3)),
+    "PCA 95 %, GMM k+1 merged by entropy": merged_mixture(1),
+    "PCA 95 %, GMM k+2 merged by entropy": merged_mixture(2),
+    "PCA 95 %, GMM k+3 merged by entropy": merged_mixture(3),
+    "PCA 95 %, GMM k+5 merged by entropy": merged_mixture(5),
 }
 
 
@@ -176,7 +244,8 @@ def latents_per_model_seed(project: Path, args: argparse.Namespace) -> dict[int,
     env = f"--env={args.env}"
     out = {}
     for index, model_seed in enumerate(args.model_seeds):
-        name = f"{args.env}-{args.seed}-{(args.params or 'defaults').replace(',', '_')}-{model_seed}.npz"
+        settings = "_".join(filter(None, [args.data_params, args.params])) or "defaults"
+        name = f"{args.env}-{args.seed}-{settings.replace(',', '_')}-{model_seed}.npz"
         stored = cache / name if cache else None
         if stored and stored.exists():
             with np.load(stored, allow_pickle=True) as saved:
@@ -184,7 +253,8 @@ def latents_per_model_seed(project: Path, args: argparse.Namespace) -> dict[int,
             continue
         if not (project / "data" / "05_model_input").exists():
             kedro(project, "--pipelines=demo_data", env, f"--params=demo_data.seed={args.seed}")
-            kedro(project, "--pipelines=preprocessing,segmentation,patching", env)
+            data_params = [f"--params={args.data_params}"] if args.data_params else []
+            kedro(project, "--pipelines=preprocessing,segmentation,patching", env, *data_params)
         overrides = ",".join([*([args.params] if args.params else []), f"modelling.training.seed={model_seed}"])
         kedro(project, "--pipelines=modelling", env, f"--params={overrides}")
         latents = np.load(latest(project, "latents.npy", layer="07_model_output"))
@@ -234,13 +304,15 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5, help="the number of planted shapes")
     parser.add_argument("--env", default="base", help="configuration environment (domain_b: the second domain)")
     parser.add_argument("--params", default=None, help="passed to `kedro run --params` of the shape model")
+    parser.add_argument("--data-params", default=None, help="passed to `kedro run --params` of the cells' patching run")
     parser.add_argument("--cache", default=None, help="a folder that keeps each model's latents")
     parser.add_argument("--directions", type=int, default=0, help="also print this many principal directions per model")
     parser.add_argument("--heads", default="", help="only the heads whose name contains this text")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="heads-") as folder:
         runs = latents_per_model_seed(make_project(Path(folder)), args)
-    print(f"\n## {args.env}, demo seed {args.seed}, {len(next(iter(runs.values()))[0])} cells, {args.params or 'default parameters'}: shape ACC at k = {args.k}")
+    settings = ", ".join(filter(None, [args.data_params, args.params])) or "default parameters"
+    print(f"\n## {args.env}, demo seed {args.seed}, {len(next(iter(runs.values()))[0])} cells, {settings}: shape ACC at k = {args.k}")
     if args.directions:
         print_directions(runs, args.directions)
     print("| head | mean ± sd over model × clustering seeds | per model seed |\n|---|---|---|")
