@@ -4,7 +4,7 @@ demo seed, over shape-model seeds × clustering seeds.
     .venv/bin/python benchmarks/heads.py [--seed 7] [--model-seeds 0 1 2] [--k 5]
         [--env domain_b] [--params "modelling.invariances.scale=0.4"]
         [--data-params "patching.window_um=62.4"] [--cache DIR]
-        [--directions 6] [--heads "(default)"]
+        [--directions 6] [--pair protrusive ruffled] [--heads "(default)"]
 
 A temporary copy of the project gets the demo data of ``--seed`` (7, the development
 seed: never a reported one), runs the default pipeline up to the shape model for the
@@ -15,6 +15,8 @@ seeds × clustering seeds and the mean per model seed. ``--cache`` keeps each mo
 reuses them on the next call (a new head costs no training). ``--directions n`` also
 prints, per model seed, the n leading principal directions of the standardised latents:
 their share of the variance and how much of it lies between the planted shapes (η²).
+``--pair a b`` also prints, per model seed, a 5-fold linear probe between the planted
+shapes a and b and the variance of the standardised latents along its direction.
 ``--heads`` keeps the heads whose name contains its text. Asserts nothing.
 """
 
@@ -33,7 +35,9 @@ from scaling import kedro, make_project
 from scipy.special import xlogy
 from sklearn.cluster import AgglomerativeClustering, SpectralClustering
 from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
 from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 
@@ -297,6 +301,20 @@ def print_directions(runs: dict[int, tuple[np.ndarray, np.ndarray]], n_direction
         print(f"| {model_seed} | {cells} |", flush=True)
 
 
+def print_pair(runs: dict[int, tuple[np.ndarray, np.ndarray]], pair: list[str]) -> None:
+    """Per model seed: how well a linear classifier tells the two planted shapes of
+    ``pair`` apart (5-fold logistic regression on their cells only), and the variance of
+    the standardised latents (D in all) along its unit normal: a distinction the latents
+    carry in a thin direction is one a mixture fitted to all cells can miss."""
+    print(f"\n| model seed | {pair[0]} / {pair[1]}: 5-fold probe | variance along its direction (of D) |\n|---|---|---|")
+    for model_seed, (latents, shapes) in runs.items():
+        values, chosen = standardise(latents), np.isin(shapes, pair)
+        probe = cross_val_score(LogisticRegression(max_iter=2000), values[chosen], shapes[chosen], cv=5).mean()
+        normal = LogisticRegression(max_iter=2000).fit(values[chosen], shapes[chosen]).coef_[0]
+        spread = (values @ (normal / np.linalg.norm(normal))).var()
+        print(f"| {model_seed} | {probe:.3f} | {spread:.2f} (of {values.shape[1]}) |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=7, help="the demo seed (7: the development seed)")
@@ -307,6 +325,7 @@ def main() -> None:
     parser.add_argument("--data-params", default=None, help="passed to `kedro run --params` of the cells' patching run")
     parser.add_argument("--cache", default=None, help="a folder that keeps each model's latents")
     parser.add_argument("--directions", type=int, default=0, help="also print this many principal directions per model")
+    parser.add_argument("--pair", nargs=2, default=None, help="also print how the latents separate these two planted shapes")
     parser.add_argument("--heads", default="", help="only the heads whose name contains this text")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="heads-") as folder:
@@ -315,6 +334,8 @@ def main() -> None:
     print(f"\n## {args.env}, demo seed {args.seed}, {len(next(iter(runs.values()))[0])} cells, {settings}: shape ACC at k = {args.k}")
     if args.directions:
         print_directions(runs, args.directions)
+    if args.pair:
+        print_pair(runs, args.pair)
     print("| head | mean ± sd over model × clustering seeds | per model seed |\n|---|---|---|")
     for name, head in HEADS.items():
         if args.heads not in name:
