@@ -306,6 +306,9 @@ def print_pair(runs: dict[int, tuple[np.ndarray, np.ndarray]], pair: list[str]) 
     ``pair`` apart (5-fold logistic regression on their cells only), and the variance of
     the standardised latents (D in all) along its unit normal: a distinction the latents
     carry in a thin direction is one a mixture fitted to all cells can miss."""
+    known = sorted(set(np.unique(next(iter(runs.values()))[1])) - {UNMATCHED})
+    if not set(pair) <= set(known):
+        raise SystemExit(f"--pair {' '.join(pair)}: name two of the planted shapes {known}.")
     print(f"\n| model seed | {pair[0]} / {pair[1]}: 5-fold probe | variance along its direction (of D) |\n|---|---|---|")
     for model_seed, (latents, shapes) in runs.items():
         values, chosen = standardise(latents), np.isin(shapes, pair)
