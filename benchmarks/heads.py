@@ -241,15 +241,21 @@ HEADS: dict[str, Head] = {
 }
 
 
+def overrides_of(args: argparse.Namespace) -> list[str]:
+    """The ``--data-params`` and ``--params`` given, in that order: what makes these
+    latents other than the defaults' (their cache key and the table's title)."""
+    return [overrides for overrides in (args.data_params, args.params) if overrides]
+
+
 def latents_per_model_seed(project: Path, args: argparse.Namespace) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """(latents, planted shape per cell) of every model seed, on the same cells; read
     from ``args.cache`` where an earlier call left them."""
     cache = Path(args.cache) if args.cache else None
     env = f"--env={args.env}"
+    key = "_".join(overrides_of(args)).replace(",", "_") or "defaults"
     out = {}
     for index, model_seed in enumerate(args.model_seeds):
-        settings = "_".join(filter(None, [args.data_params, args.params])) or "defaults"
-        name = f"{args.env}-{args.seed}-{settings.replace(',', '_')}-{model_seed}.npz"
+        name = f"{args.env}-{args.seed}-{key}-{model_seed}.npz"
         stored = cache / name if cache else None
         if stored and stored.exists():
             with np.load(stored, allow_pickle=True) as saved:
@@ -333,7 +339,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="heads-") as folder:
         runs = latents_per_model_seed(make_project(Path(folder)), args)
-    settings = ", ".join(filter(None, [args.data_params, args.params])) or "default parameters"
+    settings = ", ".join(overrides_of(args)) or "default parameters"
     print(f"\n## {args.env}, demo seed {args.seed}, {len(next(iter(runs.values()))[0])} cells, {settings}: shape ACC at k = {args.k}")
     if args.directions:
         print_directions(runs, args.directions)
