@@ -42,8 +42,14 @@ def make_project(folder: Path) -> Path:
 
 
 def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """``kedro run *args`` in ``project``, its output captured; a failed run stops the
+    benchmark with the end of what Kedro printed (the project's own message, e.g. the
+    misspelt parameter it names), not only its exit status."""
     env = {**os.environ, "DO_NOT_TRACK": "true", "COLUMNS": "250", "CELLPOSE_LOCAL_MODELS_PATH": str(project / "models")}
-    return subprocess.run([KEDRO, "run", *args], cwd=project, env=env, capture_output=True, text=True, check=True)
+    result = subprocess.run([KEDRO, "run", *args], cwd=project, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"kedro run {' '.join(args)} failed (exit {result.returncode}):\n{(result.stdout + result.stderr)[-3000:]}")
+    return result
 
 
 def timed_run(project: Path, *args: str) -> tuple[float, float]:
